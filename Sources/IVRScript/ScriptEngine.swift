@@ -1,0 +1,1 @@
+// Placeholder: the script engine lands here.

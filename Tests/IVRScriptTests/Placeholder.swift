@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderIVRScriptTests() { #expect(1 == 1) }

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderIVRStateTests() { #expect(1 == 1) }
