@@ -1,1 +1,224 @@
-// Placeholder.
+import Dispatch
+import IVRScript
+import IVRState
+import IVRWire
+import Logging
+import Synchronization
+
+/// The request pipeline: decode, dispatch to the call's lane, run the script on
+/// a Lua worker, encode, all within the deadline. `serve`, `simulate` and the
+/// tests all go through ``submit(route:body:contentType:completion:)``.
+public final class Engine: Sendable {
+    public let config: EngineConfig
+    let store: any CallStore
+    let logger: Logger
+    let lanes = CallLanes()
+    let pool: WorkerPool
+    /// The scripts being served and what was prepared from them.
+    let scripts: Mutex<LoadedScripts>
+    /// Drops idle calls' state every so often (a lookup also checks the TTL).
+    private let sweeper: Sweeper
+
+    /// Loads the scripts directory (compiling and checking every script) and starts the workers.
+    public init(config: EngineConfig, store: any CallStore, logger: Logger) throws {
+        self.config = config
+        self.store = store
+        self.logger = logger
+        let bundle = try ScriptBundle.load(directory: config.scriptsDirectory, version: 1)
+        self.scripts = Mutex(LoadedScripts.prepare(bundle, limits: config.limits, logger: logger))
+        self.pool = WorkerPool(size: config.workers, limits: config.limits, logger: logger)
+        self.sweeper = Sweeper(every: max(1.0, min(60.0, config.stateTTL / 2))) { [store] in
+            store.expire(now: CallClock.now())
+        }
+        pool.start { [unowned self] job, worker, slot in
+            self.run(job, on: worker, slot: slot)
+        }
+    }
+
+    /// The routes served now (script names).
+    public var routes: [String] { scripts.withLock { $0.bundle.routes } }
+
+    /// Whether `POST /route` has a script.
+    public func hasRoute(_ route: String) -> Bool {
+        scripts.withLock { $0.routeSet.contains(route) }
+    }
+
+    /// Calls with state held.
+    public var activeCalls: Int { store.count }
+
+    /// Decodes `body` and answers it through `completion`, exactly once, within the deadline.
+    ///
+    /// `completion` may run on the calling thread (client errors), a Lua worker
+    /// thread, or the deadline timer's thread.
+    public func submit(route: String, body: [UInt8], contentType: String?,
+                       completion: @escaping @Sendable (EngineResult) -> Void) {
+        let arrival = ContinuousClock.now
+        let request: IVRRequest
+        do {
+            request = try WireCodec.decodeRequest(body, contentType: contentType, maxBytes: config.maxBody)
+        } catch {
+            logger.info("bad request", metadata: ["route": "\(route)", "error": "\(error.message)"])
+            completion(.clientError(error.kind == .tooLarge ? 413 : 400, error))
+            return
+        }
+        guard hasRoute(route) else {
+            let error = WireError(.malformed, format: request.format, "no script for route '\(route)'")
+            completion(.clientError(404, error))
+            return
+        }
+        let job = CallJob(request: request, route: route, arrival: arrival, deliver: completion)
+        DispatchQueue.global().asyncAfter(deadline: .now() + config.deadline.dispatchInterval) { [self] in
+            expire(job)
+        }
+        if lanes.enter(job) { pool.queue.push(job) }
+    }
+
+    /// ``submit(route:body:contentType:completion:)``, waiting for the answer.
+    public func process(route: String, body: [UInt8], contentType: String? = nil) -> EngineResult {
+        let box = Mutex<EngineResult?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        submit(route: route, body: body, contentType: contentType) { result in
+            box.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return box.withLock { $0 } ?? .clientError(500, WireError(.malformed, format: nil, "no answer"))
+    }
+
+    /// Lets queued work finish and stops the workers.
+    public func shutdown() {
+        sweeper.cancel()
+        pool.close()
+    }
+
+    // MARK: - The worker side
+
+    /// Runs one job on a Lua worker thread.
+    func run(_ job: CallJob, on worker: ScriptWorker, slot: WorkerSlot) {
+        guard !job.isClaimed else { return }  // the deadline answered while it was queued
+        job.running.withLock { $0 = RunningOn(slot: slot, interrupter: worker.interrupter) }
+        let request = job.request
+        let bundle = scripts.withLock { $0.bundle }
+        var record = store.load(job.callID, now: CallClock.now())
+            ?? CallRecord(route: job.route, scriptVersion: bundle.version, lastSeen: CallClock.now())
+        record.seq += 1
+        let call = CallContext(request: request, route: job.route, seq: record.seq)
+        let result = worker.handle(call, state: record.state, bundle: bundle)
+
+        var reply: IVRReply
+        var outcome = Outcome.ok
+        var detail: String?
+        switch (request.method, result.outcome) {
+        case (.hangupCall, .success):
+            reply = .status(0)
+        case (.hangupCall, .failure(let failure)):
+            log(failure, job: job, seq: record.seq, what: "on_hangup failed")
+            reply = .status(0)
+            detail = failure.message
+        case (_, .success(let action?)):
+            reply = .action(action, status: 0)
+            record.state = result.state
+        case (_, .success(nil)):
+            let failure = ScriptFailure(reason: .invalidAction, message: "the handler returned no action", traceback: nil)
+            (reply, outcome, detail) = fallback(for: failure, job: job, call: call, state: record.state, worker: worker, bundle: bundle)
+        case (_, .failure(let failure)):
+            (reply, outcome, detail) = fallback(for: failure, job: job, call: call, state: record.state, worker: worker, bundle: bundle)
+        }
+        job.running.withLock { $0 = nil }
+        guard job.claim() else { return }  // the deadline answered first; nothing is saved
+        if request.method == .hangupCall {
+            store.delete(job.callID)
+        } else {
+            record.lastSeen = CallClock.now()
+            store.save(job.callID, record)
+        }
+        finish(job, reply: reply, outcome: outcome, detail: detail)
+    }
+
+    private func fallback(for failure: ScriptFailure, job: CallJob, call: CallContext, state: StateTable,
+                          worker: ScriptWorker, bundle: ScriptBundle) -> (IVRReply, Outcome, String?) {
+        log(failure, job: job, seq: call.seq, what: "fallback")
+        let reply: IVRReply
+        if job.isClaimed {
+            reply = .status(1)  // the deadline has answered already; this reply is dropped
+        } else if let action = worker.fallback(call, state: state, bundle: bundle, failure: failure) {
+            reply = .action(action, status: 0)
+        } else {
+            reply = .builtinFallback(for: job.request.method, language: config.limits.language)
+        }
+        return (reply, .fallback(failure.reason), failure.message)
+    }
+
+    private func log(_ failure: ScriptFailure, job: CallJob, seq: Int, what: String) {
+        var metadata: Logger.Metadata = [
+            "route": "\(job.route)", "call.id": "\(job.callID)", "call.seq": "\(seq)",
+            "reason": "\(failure.reason.rawValue)", "error": "\(failure.message)",
+        ]
+        if let traceback = failure.traceback { metadata["traceback"] = "\(traceback)" }
+        logger.warning("\(what)", metadata: metadata)
+    }
+
+    // MARK: - The deadline side
+
+    /// Answers a job still unanswered at its deadline with a prepared fallback,
+    /// and gets its Lua state interrupted and replaced.
+    func expire(_ job: CallJob) {
+        guard job.claim() else { return }
+        let method = job.request.method
+        let prepared = scripts.withLock { $0.staticFallback(route: job.route, method: method) }
+        let reply: IVRReply
+        switch method {
+        case .hangupCall: reply = .status(0)
+        default: reply = prepared.map { .action($0, status: 0) } ?? .builtinFallback(for: method, language: config.limits.language)
+        }
+        // Under the job's lock, so the worker cannot have moved on to another job meanwhile.
+        job.running.withLock { running in
+            guard let running else { return }
+            running.interrupter.interrupt()
+            pool.abandon(running.slot)
+        }
+        // The request counts in call.seq; the state stays as it was.
+        if method == .hangupCall {
+            store.delete(job.callID)
+        } else if var record = store.load(job.callID, now: CallClock.now()) {
+            record.seq += 1
+            record.lastSeen = CallClock.now()
+            store.save(job.callID, record)
+        }
+        logger.warning("deadline passed: answered with the fallback",
+                       metadata: ["route": "\(job.route)", "call.id": "\(job.callID)", "reason": "deadline"])
+        finish(job, reply: reply, outcome: method == .hangupCall ? .ok : .fallback(.deadline),
+               detail: "no answer within the deadline")
+    }
+
+    /// Encodes and delivers a claimed job's reply, then lets the call's next request go.
+    private func finish(_ job: CallJob, reply: IVRReply, outcome: Outcome, detail: String?) {
+        let format = job.request.format
+        let body = WireCodec.encode(reply, as: format)
+        job.deliver(EngineResult(httpStatus: 200, contentType: format.contentType, body: body, format: format,
+                                 request: job.request, reply: reply, outcome: outcome, detail: detail))
+        if let next = lanes.leave(job.callID) { pool.queue.push(next) }
+    }
+}
+
+/// A repeating timer on a global queue. DispatchSource is thread-safe, though not marked Sendable.
+final class Sweeper: Sendable {
+    nonisolated(unsafe) private let timer: any DispatchSourceTimer
+
+    init(every seconds: Double, _ work: @escaping @Sendable () -> Void) {
+        timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+        timer.schedule(deadline: .now() + seconds, repeating: seconds)
+        timer.setEventHandler(handler: work)
+        timer.resume()
+    }
+
+    func cancel() { timer.cancel() }
+}
+
+extension Duration {
+    /// This duration for Dispatch.
+    var dispatchInterval: DispatchTimeInterval {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+    }
+}

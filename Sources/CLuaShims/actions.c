@@ -1,0 +1,172 @@
+/*
+ * The `ivr` table's C side: action constructors (trampolines into Swift),
+ * the action userdata, ivr.log and ivr.now.
+ *
+ * An action is a full userdata holding one retained pointer to a Swift box;
+ * its __gc hands the pointer back to Swift to release. Swift callbacks run
+ * with memory enforcement off and report failure by status; the trampolines
+ * here raise the Lua error after Swift has returned.
+ */
+#include "internal.h"
+
+const char ivr_key_action_mt = 0;
+
+/* Runs a callback with memory enforcement off (Swift must not meet a Lua error). */
+#define IVR_UNENFORCED(c, expr) do { int saved_ = (c)->enforce; (c)->enforce = 0; expr; (c)->enforce = saved_; } while (0)
+
+/* ---- action userdata ---- */
+
+void **ivr_new_action(lua_State *L) {
+    void **slot = (void **)lua_newuserdatauv(L, sizeof(void *), 0);
+    *slot = NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ivr_key_action_mt);
+    lua_setmetatable(L, -2);
+    return slot;
+}
+
+void *ivr_to_action(lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TUSERDATA) return NULL;
+    void **slot = (void **)lua_touserdata(L, idx);
+    if (slot == NULL || !lua_getmetatable(L, idx)) return NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ivr_key_action_mt);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same ? *slot : NULL;
+}
+
+static void *ivr_check_action(lua_State *L) {
+    void *box = ivr_to_action(L, 1);
+    if (box == NULL) luaL_error(L, "expected an ivr action");
+    return box;
+}
+
+static int ivr_action_gc(lua_State *L) {
+    void **slot = (void **)lua_touserdata(L, 1);
+    if (slot != NULL && *slot != NULL) {
+        ivr_ctx *c = ivr_ctx_of(L);
+        void *box = *slot;
+        *slot = NULL;
+        if (c->cb.action_release != NULL) c->cb.action_release(box);
+    }
+    return 0;
+}
+
+static int ivr_action_index(lua_State *L) {
+    void *box = ivr_check_action(L);
+    ivr_ctx *c = ivr_ctx_of(L);
+    lua_settop(L, 2);
+    int n = 0;
+    IVR_UNENFORCED(c, n = c->cb.action_index != NULL ? c->cb.action_index(c->owner, L, box) : 0);
+    if (n != 1) {
+        lua_settop(L, 2);
+        lua_pushnil(L);
+    }
+    return 1;
+}
+
+static int ivr_action_tostring(lua_State *L) {
+    void *box = ivr_check_action(L);
+    ivr_ctx *c = ivr_ctx_of(L);
+    lua_settop(L, 1);
+    int n = 0;
+    IVR_UNENFORCED(c, n = c->cb.action_tostring != NULL ? c->cb.action_tostring(c->owner, L, box) : 0);
+    if (n != 1 || lua_type(L, -1) != LUA_TSTRING) {
+        lua_settop(L, 1);
+        lua_pushliteral(L, "ivr.action");
+    }
+    return 1;
+}
+
+static int ivr_action_newindex(lua_State *L) {
+    return luaL_error(L, "actions are read-only: build a new one with its ivr constructor");
+}
+
+void ivr_setup_actions(lua_State *L) {
+    luaL_newmetatable(L, IVR_ACTION_MT);
+    lua_pushcfunction(L, ivr_action_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, ivr_action_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, ivr_action_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, ivr_action_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &ivr_key_action_mt);
+}
+
+/* ---- constructors ---- */
+
+/* ivr.<name>{...}: upvalue 1 is the kind, upvalue 2 the constructor's name. */
+static int ivr_constructor(lua_State *L) {
+    ivr_ctx *c = ivr_ctx_of(L);
+    if (lua_type(L, 1) != LUA_TTABLE) {
+        const char *name = lua_tostring(L, lua_upvalueindex(2));
+        return luaL_error(L, "ivr.%s: expected a table of fields, as in ivr.%s{...}, got %s", name, name,
+                          luaL_typename(L, 1));
+    }
+    lua_settop(L, 1);
+    luaL_checkstack(L, 24, "ivr constructor");
+    int kind = (int)lua_tointeger(L, lua_upvalueindex(1));
+    int rc = 1;
+    IVR_UNENFORCED(c, rc = c->cb.make_action != NULL ? c->cb.make_action(c->owner, L, kind) : 1);
+    if (rc == 0 && ivr_to_action(L, -1) != NULL) return 1;
+    if (lua_gettop(L) < 2 || lua_type(L, -1) != LUA_TSTRING) {
+        lua_settop(L, 1);
+        lua_pushfstring(L, "ivr.%s: could not build the action", lua_tostring(L, lua_upvalueindex(2)));
+    }
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+void ivr_register_constructor(lua_State *L, const char *name, int kind) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ivr_key_ivr);
+    lua_pushinteger(L, kind);
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, ivr_constructor, 2);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+}
+
+/* ---- helpers ---- */
+
+/* ivr.log.<level>(message, ...): upvalue 1 is the level. Arguments joined by spaces. */
+static int ivr_log(lua_State *L) {
+    ivr_ctx *c = ivr_ctx_of(L);
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1) luaL_addchar(&b, ' ');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    size_t len;
+    const char *message = lua_tolstring(L, -1, &len);
+    int level = (int)lua_tointeger(L, lua_upvalueindex(1));
+    if (c->cb.log != NULL) IVR_UNENFORCED(c, c->cb.log(c->owner, level, message, len));
+    return 0;
+}
+
+static int ivr_now(lua_State *L) {
+    lua_pushnumber(L, ivr_unix_now(ivr_ctx_of(L)));
+    return 1;
+}
+
+void ivr_setup_helpers(lua_State *L, int ivr_table) {
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    lua_createtable(L, 0, 4);
+    for (int i = 0; i < 4; i++) {
+        lua_pushinteger(L, i);
+        lua_pushcclosure(L, ivr_log, 1);
+        lua_setfield(L, -2, levels[i]);
+    }
+    ivr_make_view(L, "ivr.log");
+    lua_setfield(L, ivr_table, "log");
+    lua_pushcfunction(L, ivr_now);
+    lua_setfield(L, ivr_table, "now");
+}

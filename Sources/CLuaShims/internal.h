@@ -1,0 +1,72 @@
+/* What the C files of CLuaShims share; not part of the module's interface. */
+#ifndef CLUASHIMS_INTERNAL_H
+#define CLUASHIMS_INTERNAL_H
+
+#include "CLuaShims.h"
+#include <stdatomic.h>
+
+/* The count hook runs every IVR_HOOK_COUNT instructions, then every
+   instruction once it has fired (so a script's pcall cannot swallow it). */
+#define IVR_HOOK_COUNT 1000
+
+/* States of the interrupt cell. */
+enum { IVR_IDLE = 0, IVR_RUNNING = 1, IVR_INTERRUPTED = 2 };
+
+typedef struct ivr_interrupt {
+    _Atomic int state;
+} ivr_interrupt;
+
+/* Per-state context, reachable from the state's extra space and as the
+   allocator's userdata. Only the state's own thread touches it. */
+typedef struct ivr_ctx {
+    /* memory */
+    size_t used;
+    size_t limit;
+    int enforce;          /* the allocator refuses growth past `limit` */
+    int memory_refused;   /* it did, during the current run */
+    /* time */
+    int active;           /* script code is running under ivr_run */
+    int fired;            /* IVR_FIRED_* */
+    int64_t deadline_ns;  /* CLOCK_MONOTONIC */
+    int64_t budget_ns;
+    ivr_interrupt *interrupt;
+    /* clock override */
+    int has_clock;
+    double clock;
+    /* Swift */
+    void *owner;
+    ivr_callbacks cb;
+} ivr_ctx;
+
+static inline ivr_ctx *ivr_ctx_of(lua_State *L) {
+    return *(ivr_ctx **)lua_getextraspace(L);
+}
+
+/* Light-userdata registry keys (their addresses are the keys). */
+extern const char ivr_key_traceback;
+extern const char ivr_key_base;
+extern const char ivr_key_env_mt;
+extern const char ivr_key_ivr;
+extern const char ivr_key_protected;
+extern const char ivr_key_load;
+extern const char ivr_key_action_mt;
+
+/* Name of the action metatable (also its __name). */
+#define IVR_ACTION_MT "ivr.action"
+
+/* sandbox.c: builds the base library and the library views (run protected). */
+int ivr_setup_sandbox(lua_State *L);
+/* actions.c: creates the action metatable (run protected, from the sandbox setup). */
+void ivr_setup_actions(lua_State *L);
+/* actions.c: pushes the `ivr` helpers (log table, now) into the table at top. */
+void ivr_setup_helpers(lua_State *L, int ivr_table);
+/* sandbox.c: records `t` (at idx) as a table `rawset` must not touch. */
+void ivr_protect(lua_State *L, int idx);
+
+/* sandbox.c: replaces the table at the top with an empty read-only view of it. */
+void ivr_make_view(lua_State *L, const char *name);
+
+/* Wall clock, honouring the override. */
+double ivr_unix_now(ivr_ctx *c);
+
+#endif

@@ -1,2 +1,0 @@
-#include "CLuaShims.h"
-int ivr_lua_shims_version(void) { return 1; }

@@ -1,0 +1,27 @@
+import IVRScript
+
+/// Everything the request pipeline needs to know, from `ivr-engine serve`'s flags.
+public struct EngineConfig: Sendable {
+    /// The scripts directory (`--scripts`).
+    public var scriptsDirectory: String
+    /// Lua worker threads, each owning one `lua_State`.
+    public var workers: Int
+    /// Per-request Lua budgets and the default language.
+    public var limits: ScriptLimits
+    /// The whole answer leaves within this long of the request's arrival (`--deadline`).
+    public var deadline: Duration
+    /// Seconds of idleness after which a call's state is dropped (`--state-ttl`).
+    public var stateTTL: Double
+    /// Largest request body (`--max-body`).
+    public var maxBody: Int
+
+    public init(scriptsDirectory: String = "sample-menus", workers: Int = 2, limits: ScriptLimits = ScriptLimits(),
+                deadline: Duration = .milliseconds(3000), stateTTL: Double = 7200, maxBody: Int = 65536) {
+        self.scriptsDirectory = scriptsDirectory
+        self.workers = workers
+        self.limits = limits
+        self.deadline = deadline
+        self.stateTTL = stateTTL
+        self.maxBody = maxBody
+    }
+}

@@ -1,0 +1,25 @@
+/// How an ``HTTPServer`` listens.
+public struct HTTPServerConfig: Sendable {
+    /// Numeric address to bind (`0.0.0.0`, `127.0.0.1`, `::1`); `localhost` means `127.0.0.1`.
+    public var host: String
+    /// Port; 0 picks a free one (see ``HTTPServer/port``).
+    public var port: Int
+    /// Threads in libmicrohttpd's pool.
+    public var threads: Int
+    /// Seconds an idle keep-alive connection is kept open.
+    public var idleTimeout: Int
+    /// Most simultaneous connections.
+    public var connectionLimit: Int
+    /// Largest body accepted; larger ones get 413.
+    public var maxBody: Int
+
+    public init(host: String = "0.0.0.0", port: Int = 8080, threads: Int = 2, idleTimeout: Int = 30,
+                connectionLimit: Int = 4096, maxBody: Int = 65536) {
+        self.host = host
+        self.port = port
+        self.threads = threads
+        self.idleTimeout = idleTimeout
+        self.connectionLimit = connectionLimit
+        self.maxBody = maxBody
+    }
+}

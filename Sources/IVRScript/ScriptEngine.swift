@@ -1,1 +1,0 @@
-// Placeholder: the script engine lands here.

@@ -1,0 +1,80 @@
+/// Small helpers for writing into a reserved `[UInt8]` without `String` concatenation.
+extension Array where Element == UInt8 {
+    /// Appends the bytes of a literal.
+    @inline(__always)
+    mutating func appendLiteral(_ literal: StaticString) {
+        literal.withUTF8Buffer { append(contentsOf: $0) }
+    }
+
+    /// Appends the decimal text of `value`, without going through `String`.
+    mutating func appendDecimal(_ value: Int64) {
+        if value < 0 { append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let first = count
+        repeat {
+            append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        self[first...].reverse()
+    }
+
+    /// Appends the shortest text that reads back as `value` (`2.0`, `0.1`, `1e+20`).
+    ///
+    /// Only for finite values: callers decide what to write for NaN and infinities.
+    mutating func appendFiniteDouble(_ value: Double) {
+        append(contentsOf: value.description.utf8)
+    }
+}
+
+/// UTF-8 validation over raw bytes, shared by the JSON parser and the encoders.
+enum UTF8Validation {
+    /// The length of the well-formed UTF-8 sequence that starts at `p[i]`, or 0
+    /// when it is ill-formed (overlong, surrogate, above U+10FFFF, truncated).
+    @inline(__always)
+    static func sequenceLength(_ p: UnsafePointer<UInt8>, at i: Int, end: Int) -> Int {
+        let b0 = p[i]
+        if b0 < 0x80 { return 1 }
+        if b0 < 0xC2 { return 0 }
+        if b0 < 0xE0 {
+            guard i + 1 < end, p[i + 1] & 0xC0 == 0x80 else { return 0 }
+            return 2
+        }
+        if b0 < 0xF0 {
+            guard i + 2 < end else { return 0 }
+            let b1 = p[i + 1]
+            switch b0 {
+            case 0xE0: guard b1 >= 0xA0 && b1 <= 0xBF else { return 0 }
+            case 0xED: guard b1 >= 0x80 && b1 <= 0x9F else { return 0 }
+            default: guard b1 & 0xC0 == 0x80 else { return 0 }
+            }
+            guard p[i + 2] & 0xC0 == 0x80 else { return 0 }
+            return 3
+        }
+        if b0 < 0xF5 {
+            guard i + 3 < end else { return 0 }
+            let b1 = p[i + 1]
+            switch b0 {
+            case 0xF0: guard b1 >= 0x90 && b1 <= 0xBF else { return 0 }
+            case 0xF4: guard b1 >= 0x80 && b1 <= 0x8F else { return 0 }
+            default: guard b1 & 0xC0 == 0x80 else { return 0 }
+            }
+            guard p[i + 2] & 0xC0 == 0x80, p[i + 3] & 0xC0 == 0x80 else { return 0 }
+            return 4
+        }
+        return 0
+    }
+
+    /// Whether all of `bytes` is well-formed UTF-8.
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = bytes.baseAddress else { return true }
+        var i = 0
+        let end = bytes.count
+        while i < end {
+            if p[i] < 0x80 { i += 1; continue }
+            let n = sequenceLength(p, at: i, end: end)
+            if n == 0 { return false }
+            i += n
+        }
+        return true
+    }
+}

@@ -1,0 +1,84 @@
+extension JSON {
+    /// Encodes `value` as compact JSON: members in the given order, strings
+    /// escaped minimally, non-ASCII written as raw UTF-8 (byte-exact), integers as
+    /// numbers, doubles in their shortest round-trip form (`2.0`, `0.1`).
+    ///
+    /// JSON has no NaN or infinity: a non-finite double is written as `null`.
+    public static func encode(_ value: WireValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        append(value, to: &out)
+        return out
+    }
+
+    /// Appends the JSON text of `value` to `out`.
+    static func append(_ value: WireValue, to out: inout [UInt8]) {
+        switch value {
+        case .string(let s):
+            appendString(s, to: &out)
+        case .int(let i):
+            out.appendDecimal(i)
+        case .bool(let b):
+            out.appendLiteral(b ? "true" : "false")
+        case .double(let d):
+            if d.isFinite { out.appendFiniteDouble(d) } else { out.appendLiteral("null") }
+        case .null:
+            out.appendLiteral("null")
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                append(item, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .structure(let members):
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(member.name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                append(member.value, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Appends `s` as a JSON string literal: quoted, with `"`, `\` and control
+    /// characters escaped (`\n \r \t \b \f`, else `\u00XX`), everything else raw.
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { appendString(utf8: $0, to: &out) }
+    }
+
+    /// ``appendString(_:to:)`` over UTF-8 bytes.
+    static func appendString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for i in 0..<bytes.count {
+            let b = bytes[i]
+            if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") { continue }
+            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            runStart = i + 1
+            out.append(UInt8(ascii: "\\"))
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(b)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "f"))
+            default:
+                out.appendLiteral("u00")
+                out.append(hexDigit(b >> 4))
+                out.append(hexDigit(b & 0x0F))
+            }
+        }
+        if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+}

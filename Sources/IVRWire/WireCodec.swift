@@ -1,0 +1,171 @@
+/// The entry points the server uses: a request body in, an ``IVRRequest`` out;
+/// an ``IVRReply`` or a ``WireError`` in, a body out.
+public enum WireCodec {
+    /// Decodes a Voicenter request body.
+    ///
+    /// The format is told from the first non-whitespace byte (`<` XML-RPC, `{`
+    /// JSON; a UTF-8 byte order mark and whitespace before it are skipped); `contentType` is only
+    /// a hint, used to pick the error's format when the body cannot tell.
+    /// The fields are the members of the first param's struct (XML-RPC) or of
+    /// `DATA` (JSON), keyed by wire name; on duplicates the last one wins.
+    ///
+    /// - Throws: ``WireError``: `.tooLarge` over `maxBytes`; `.malformed` for a
+    ///   body that does not parse or has the wrong shape; `.missingMethod`;
+    ///   `.unknownMethod`; `.missingCallID` when `IVR_UNIQUE_ID` is absent or blank.
+    public static func decodeRequest(
+        _ body: UnsafeRawBufferPointer, contentType: String? = nil, maxBytes: Int = 65536
+    ) throws(WireError) -> IVRRequest {
+        let hint = formatHint(contentType)
+        let (sniffed, start) = sniff(body)
+        guard body.count <= maxBytes else {
+            throw WireError(.tooLarge, format: sniffed ?? hint,
+                            "body of \(body.count) bytes exceeds the limit of \(maxBytes) bytes")
+        }
+        switch sniffed {
+        case .xml?:
+            // From the '<' on: XML allows nothing before `<?xml ...?>`, integrators send a newline.
+            return try decodeXMLRPC(UnsafeRawBufferPointer(rebasing: body[start...]), maxBytes: maxBytes)
+        case .json?:
+            return try decodeJSON(UnsafeRawBufferPointer(rebasing: body[start...]))
+        case nil:
+            let message = start == body.count
+                ? "the body is empty"
+                : "the body is neither XML-RPC nor JSON (it starts with neither '<' nor '{')"
+            throw WireError(.malformed, format: hint, message)
+        }
+    }
+
+    /// ``decodeRequest(_:contentType:maxBytes:)`` over an array.
+    public static func decodeRequest(
+        _ body: [UInt8], contentType: String? = nil, maxBytes: Int = 65536
+    ) throws(WireError) -> IVRRequest {
+        let result = body.withUnsafeBytes { raw in
+            Result { () throws(WireError) in try decodeRequest(raw, contentType: contentType, maxBytes: maxBytes) }
+        }
+        return try result.get()
+    }
+
+    /// Encodes `reply` as an XML-RPC `methodResponse` or as JSON; deterministic,
+    /// members in the order ``IVRReply/wireValue`` gives them.
+    public static func encode(_ reply: IVRReply, as format: WireFormat) -> [UInt8] {
+        switch format {
+        case .xml: return XMLRPC.encodeResponse(reply.wireValue)
+        case .json: return JSON.encode(reply.wireValue)
+        }
+    }
+
+    /// The body answering a request that could not be decoded, with its Content-Type.
+    ///
+    /// XML-RPC: a `<fault>` (`faultCode` = ``WireError/faultCode``, `faultString` =
+    /// the message). JSON: `{"STATUS":1,"ERROR":"..."}`. Format unknown: the
+    /// plain text `error: <message>\n`.
+    public static func encodeError(_ error: WireError) -> (contentType: String, body: [UInt8]) {
+        switch error.format {
+        case .xml?:
+            return (WireFormat.xml.contentType, XMLRPC.encodeFault(code: error.faultCode, message: error.message))
+        case .json?:
+            var out: [UInt8] = []
+            out.reserveCapacity(32 + error.message.utf8.count)
+            out.appendLiteral("{\"STATUS\":1,\"ERROR\":")
+            JSON.appendString(error.message, to: &out)
+            out.append(UInt8(ascii: "}"))
+            return (WireFormat.json.contentType, out)
+        case nil:
+            var out: [UInt8] = []
+            out.appendLiteral("error: ")
+            out.append(contentsOf: error.message.utf8)
+            out.append(UInt8(ascii: "\n"))
+            return ("text/plain; charset=utf-8", out)
+        }
+    }
+}
+
+// MARK: Decoding steps
+
+extension WireCodec {
+    /// The format a `Content-Type` suggests, if any.
+    static func formatHint(_ contentType: String?) -> WireFormat? {
+        guard let contentType else { return nil }
+        let lowered = contentType.lowercased()
+        if lowered.contains("json") { return .json }
+        if lowered.contains("xml") { return .xml }
+        return nil
+    }
+
+    /// The format the first meaningful byte announces, and that byte's offset
+    /// (`body.count` when there is none).
+    static func sniff(_ body: UnsafeRawBufferPointer) -> (WireFormat?, Int) {
+        var i = 0
+        if body.count >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF { i = 3 }
+        while i < body.count {
+            switch body[i] {
+            case 0x20, 0x09, 0x0A, 0x0D: i += 1
+            case UInt8(ascii: "<"): return (.xml, i)
+            case UInt8(ascii: "{"): return (.json, i)
+            default: return (nil, i)
+            }
+        }
+        return (nil, i)
+    }
+
+    static func decodeXMLRPC(_ body: UnsafeRawBufferPointer, maxBytes: Int) throws(WireError) -> IVRRequest {
+        let call = try XMLRPC.parseMethodCall(body, maxBytes: maxBytes)
+        let method = try method(named: call.methodName, format: .xml)
+        guard let first = call.params.first else {
+            throw WireError(.malformed, format: .xml, "malformed XML-RPC: the methodCall has no params")
+        }
+        guard case .structure(let members) = first else {
+            throw WireError(.malformed, format: .xml, "malformed XML-RPC: the first param is not a <struct>")
+        }
+        return try request(method, .xml, members)
+    }
+
+    static func decodeJSON(_ body: UnsafeRawBufferPointer) throws(WireError) -> IVRRequest {
+        let top = try JSON.parse(body)
+        guard case .structure = top else {
+            throw WireError(.malformed, format: .json, "malformed request: the body is not a JSON object")
+        }
+        guard let methodValue = top[member: "METHOD"], methodValue != .null else {
+            throw WireError(.missingMethod, format: .json, "missing METHOD")
+        }
+        guard case .string(let name) = methodValue else {
+            throw WireError(.malformed, format: .json, "malformed request: METHOD must be a string")
+        }
+        let method = try method(named: name, format: .json)
+        guard let data = top[member: "DATA"] else {
+            throw WireError(.malformed, format: .json, "malformed request: missing DATA")
+        }
+        guard case .structure(let members) = data else {
+            throw WireError(.malformed, format: .json, "malformed request: DATA must be an object")
+        }
+        return try request(method, .json, members)
+    }
+
+    static func method(named raw: String, format: WireFormat) throws(WireError) -> IVRMethod {
+        let name = raw.trimmingASCIIWhitespace()
+        guard !name.isEmpty else {
+            throw WireError(.missingMethod, format: format, format == .xml ? "missing <methodName>" : "missing METHOD")
+        }
+        guard let method = IVRMethod(rawValue: name) else {
+            throw WireError(.unknownMethod, format: format, "unknown method '\(name)'")
+        }
+        return method
+    }
+
+    /// The request with `members` as its fields, once `IVR_UNIQUE_ID` is checked.
+    static func request(_ method: IVRMethod, _ format: WireFormat, _ members: [WireMember]) throws(WireError) -> IVRRequest {
+        var fields: [String: WireValue] = [:]
+        fields.reserveCapacity(members.count)
+        for member in members { fields[member.name] = member.value }
+        guard let id = fields["IVR_UNIQUE_ID"] else {
+            throw WireError(.missingCallID, format: format, "missing IVR_UNIQUE_ID")
+        }
+        guard let text = id.coercedString else {
+            throw WireError(.missingCallID, format: format, "IVR_UNIQUE_ID must be a string")
+        }
+        guard !text.trimmingASCIIWhitespace().isEmpty else {
+            throw WireError(.missingCallID, format: format, "empty IVR_UNIQUE_ID")
+        }
+        return IVRRequest(method: method, format: format, fields: fields)
+    }
+}

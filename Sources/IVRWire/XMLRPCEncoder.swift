@@ -1,0 +1,130 @@
+extension XMLRPC {
+    /// Encodes a `<methodResponse>` carrying `value` as its single param.
+    ///
+    /// Compact (no indentation), deterministic, members in the given order.
+    /// Integers are always `<int>`, even beyond 32 bits: Voicenter's own
+    /// HANGUP_CALL example sends a 64-bit epoch as `<int>`, and `<i8>` is an
+    /// extension its parser may not know.
+    public static func encodeResponse(_ value: WireValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        out.appendLiteral("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<methodResponse><params><param>")
+        append(value, to: &out)
+        out.appendLiteral("</param></params></methodResponse>\n")
+        return out
+    }
+
+    /// Encodes a `<methodResponse>` with a `<fault>`: `faultCode` as `<int>`,
+    /// `faultString` as `<string>`.
+    public static func encodeFault(code: Int64, message: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + message.utf8.count)
+        out.appendLiteral("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<methodResponse><fault><value><struct>")
+        out.appendLiteral("<member><name>faultCode</name><value><int>")
+        out.appendDecimal(code)
+        out.appendLiteral("</int></value></member><member><name>faultString</name><value><string>")
+        appendText(message, to: &out)
+        out.appendLiteral("</string></value></member></struct></value></fault></methodResponse>\n")
+        return out
+    }
+
+    /// Encodes a `<methodCall>`, the way Voicenter sends requests (for tests and `simulate`).
+    public static func encodeMethodCall(_ methodName: String, params: [WireValue]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        out.appendLiteral("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<methodCall><methodName>")
+        appendText(methodName, to: &out)
+        out.appendLiteral("</methodName><params>")
+        for param in params {
+            out.appendLiteral("<param>")
+            append(param, to: &out)
+            out.appendLiteral("</param>")
+        }
+        out.appendLiteral("</params></methodCall>\n")
+        return out
+    }
+
+    /// Appends `<value>...</value>` for `value`.
+    ///
+    /// XML-RPC has no NaN or infinity: a non-finite double is written as `<nil/>`,
+    /// as JSON writes `null`.
+    static func append(_ value: WireValue, to out: inout [UInt8]) {
+        out.appendLiteral("<value>")
+        switch value {
+        case .string(let s):
+            out.appendLiteral("<string>")
+            appendText(s, to: &out)
+            out.appendLiteral("</string>")
+        case .int(let i):
+            out.appendLiteral("<int>")
+            out.appendDecimal(i)
+            out.appendLiteral("</int>")
+        case .bool(let b):
+            out.appendLiteral(b ? "<boolean>1</boolean>" : "<boolean>0</boolean>")
+        case .double(let d):
+            if d.isFinite {
+                out.appendLiteral("<double>")
+                out.appendFiniteDouble(d)
+                out.appendLiteral("</double>")
+            } else {
+                out.appendLiteral("<nil/>")
+            }
+        case .null:
+            out.appendLiteral("<nil/>")
+        case .array(let items):
+            out.appendLiteral("<array><data>")
+            for item in items { append(item, to: &out) }
+            out.appendLiteral("</data></array>")
+        case .structure(let members):
+            out.appendLiteral("<struct>")
+            for member in members {
+                out.appendLiteral("<member><name>")
+                appendText(member.name, to: &out)
+                out.appendLiteral("</name>")
+                append(member.value, to: &out)
+                out.appendLiteral("</member>")
+            }
+            out.appendLiteral("</struct>")
+        }
+        out.appendLiteral("</value>")
+    }
+
+    /// Appends `s` as XML character data: `&`, `<`, `>` escaped, CR as `&#13;`
+    /// (a raw CR would be read back as LF). Characters XML 1.0 cannot carry at
+    /// all (C0 controls other than tab, LF, CR; U+FFFE; U+FFFF) become U+FFFD.
+    static func appendText(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { bytes in
+            var runStart = 0
+            var i = 0
+            let count = bytes.count
+            while i < count {
+                let b = bytes[i]
+                let replacement: StaticString
+                var width = 1
+                switch b {
+                case UInt8(ascii: "&"): replacement = "&amp;"
+                case UInt8(ascii: "<"): replacement = "&lt;"
+                case UInt8(ascii: ">"): replacement = "&gt;"
+                case 0x0D: replacement = "&#13;"
+                case 0x09, 0x0A:
+                    i += 1
+                    continue
+                case 0x00..<0x20:
+                    replacement = "\u{FFFD}"
+                case 0xEF where i + 2 < count && bytes[i + 1] == 0xBF && bytes[i + 2] >= 0xBE:
+                    replacement = "\u{FFFD}"
+                    width = 3
+                default:
+                    i += 1
+                    continue
+                }
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+                out.appendLiteral(replacement)
+                i += width
+                runStart = i
+            }
+            if runStart < count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import IVREngine
+import IVRHTTP
+import IVRScript
+import IVRState
+import Logging
+
+/// `ivr-engine serve`: answers Voicenter's External IVR requests over HTTP.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the Lua scripts of a directory to Voicenter over HTTP.",
+        discussion: """
+        POST / runs DIR/main.lua, POST /NAME runs DIR/NAME.lua; GET /healthz answers ok.
+        Prints 'listening on http://HOST:PORT' on stdout when ready; logs go to stderr.
+        SIGTERM or SIGINT: stop accepting, finish the requests in flight, exit 0.
+        """
+    )
+
+    @Option(help: "Directory of the Lua scripts.")
+    var scripts: String = "sample-menus"
+    @Option(help: "Address to listen on (numeric IPv4/IPv6, or localhost).")
+    var host: String = "0.0.0.0"
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port: Int = 8080
+    @Option(help: "HTTP threads (default: the number of cores).")
+    var threads: Int?
+    @Option(help: "Lua worker threads, one Lua state each (default: --threads).")
+    var workers: Int?
+    @Option(name: .customLong("script-timeout"), help: "Lua time budget per request, in milliseconds.")
+    var scriptTimeout: Int = 1000
+    @Option(name: .customLong("script-memory"), help: "Memory cap per Lua state, in MiB.")
+    var scriptMemory: Int = 64
+    @Option(help: "The answer leaves within this many milliseconds of the request's arrival, fallback included.")
+    var deadline: Int = 3000
+    @Option(name: .customLong("state-ttl"), help: "Seconds of idleness after which a call's state is dropped.")
+    var stateTTL: Int = 7200
+    @Option(name: .customLong("max-body"), help: "Largest request body in bytes; larger ones get 413.")
+    var maxBody: Int = 65536
+    @Option(help: "Default LANGUAGE of actions (he or en).")
+    var language: String = "he"
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection is kept open.")
+    var idleTimeout: Int = 30
+    @Option(name: .customLong("log-format"), help: "Log lines as text or json (on stderr).")
+    var logFormat: LogFormat = .text
+    @Option(name: .customLong("log-level"), help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        guard scriptTimeout > 0 else { throw ValidationError("--script-timeout must be positive") }
+        guard scriptMemory > 0 else { throw ValidationError("--script-memory must be positive") }
+        guard deadline > 0 else { throw ValidationError("--deadline must be positive") }
+        guard stateTTL > 0 else { throw ValidationError("--state-ttl must be positive") }
+        guard maxBody > 0 else { throw ValidationError("--max-body must be positive") }
+        guard ["he", "en"].contains(language) else { throw ValidationError("--language must be he or en") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
+    }
+
+    func run() throws {
+        let logger = LogSetup.bootstrap(format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
+        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let config = EngineConfig(
+            scriptsDirectory: scripts, workers: workers ?? threads,
+            limits: ScriptLimits(timeout: .milliseconds(scriptTimeout), memoryBytes: scriptMemory << 20, language: language),
+            deadline: .milliseconds(deadline), stateTTL: Double(stateTTL), maxBody: maxBody)
+        let engine: Engine
+        do {
+            engine = try Engine(config: config, store: InMemoryCallStore(ttl: Double(stateTTL)), logger: logger)
+        } catch {
+            throw CLIError("cannot load scripts from '\(scripts)': \(error)")
+        }
+        let server = HTTPServer(
+            config: HTTPServerConfig(host: host, port: port, threads: threads, idleTimeout: idleTimeout, maxBody: maxBody),
+            handler: EngineHTTPHandler(engine: engine))
+        do {
+            try server.start()
+        } catch {
+            throw CLIError("\(error)")
+        }
+        logger.info("serving", metadata: ["scripts": "\(scripts)", "routes": "\(engine.routes.joined(separator: ","))",
+                                          "threads": "\(threads)"])
+        FileHandle.standardOutput.write(Data("listening on http://\(host):\(server.port)\n".utf8))
+        ShutdownSignals.wait()
+        logger.info("shutting down: finishing requests in flight")
+        server.stop(grace: .milliseconds(deadline + 2000))
+        engine.shutdown()
+        logger.info("stopped")
+    }
+}
+
+/// A user-facing error: printed as `error: ...`, exit code 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderIVRScriptTests() { #expect(1 == 1) }

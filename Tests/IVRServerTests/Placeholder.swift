@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderIVRServerTests() { #expect(1 == 1) }

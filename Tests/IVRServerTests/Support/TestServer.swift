@@ -1,0 +1,47 @@
+import Foundation
+import IVREngine
+import IVRHTTP
+import IVRScript
+import IVRState
+import Logging
+
+/// A real engine and HTTP server on a free port, over a temporary scripts directory.
+final class TestServer {
+    let directory: String
+    let engine: Engine
+    let server: HTTPServer
+    var port: Int { server.port }
+
+    init(scripts: [String: String], deadline: Duration = .milliseconds(3000), scriptTimeout: Duration = .milliseconds(1000),
+         memoryMiB: Int = 64, stateTTL: Double = 7200, maxBody: Int = 65536, workers: Int = 2) throws {
+        directory = try TestServer.makeDirectory(scripts)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let config = EngineConfig(scriptsDirectory: directory, workers: workers,
+                                  limits: ScriptLimits(timeout: scriptTimeout, memoryBytes: memoryMiB << 20, language: "he"),
+                                  deadline: deadline, stateTTL: stateTTL, maxBody: maxBody)
+        engine = try Engine(config: config, store: InMemoryCallStore(ttl: stateTTL), logger: logger)
+        server = HTTPServer(config: HTTPServerConfig(host: "127.0.0.1", port: 0, threads: 2, idleTimeout: 10, maxBody: maxBody),
+                            handler: EngineHTTPHandler(engine: engine))
+        try server.start()
+    }
+
+    static func makeDirectory(_ scripts: [String: String]) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivr-test-\(UUID().uuidString)").path
+        for (name, text) in scripts {
+            let path = dir + "/" + name
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        return dir
+    }
+
+    func client() throws -> RawHTTPClient { try RawHTTPClient(port: port) }
+
+    deinit {
+        server.stop(grace: .seconds(5))
+        engine.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
