@@ -6,7 +6,7 @@ import IVRState
 import Logging
 
 /// A real engine and HTTP server on a free port, over a temporary scripts directory.
-final class TestServer {
+final class TestServer: Sendable {
     let directory: String
     let engine: Engine
     let server: HTTPServer
