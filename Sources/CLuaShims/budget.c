@@ -56,6 +56,30 @@ double ivr_unix_now(ivr_ctx *c) {
 
 /* ---- allocator ---- */
 
+static void ivr_hook(lua_State *L, lua_Debug *ar);
+
+/*
+ * Notices a stop condition between hook calls: the interrupt at every growing
+ * allocation, the clock every 128 of them and at every large one. Then the
+ * main thread's hook is armed to fire at its next instruction, so a loop of
+ * long C calls (string.rep, gsub, a huge string.find followed by any
+ * allocation) stops as soon as the current call returns, not 1000 instructions
+ * later. lua_sethook is safe here: it only sets fields and traps (Lua's own
+ * standalone interpreter calls it from a signal handler).
+ */
+static void ivr_alloc_check_stop(ivr_ctx *c, size_t growth) {
+    if (!c->active || c->fired != IVR_FIRED_NONE) return;
+    if (ivr_interrupted(c)) {
+        c->fired = IVR_FIRED_DEADLINE;
+    } else if ((growth >= ((size_t)1 << 20) || (++c->alloc_ticks & 127) == 0) &&
+               ivr_monotonic_ns() >= c->deadline_ns) {
+        c->fired = IVR_FIRED_TIMEOUT;
+    } else {
+        return;
+    }
+    lua_sethook(c->main, ivr_hook, LUA_MASKCOUNT, 1);
+}
+
 /*
  * Counts every byte. While script code runs (`enforce`), growth past the limit
  * is refused, and Lua raises its ordinary memory error (after an emergency
@@ -71,9 +95,12 @@ static void *ivr_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         }
         return NULL;
     }
-    if (nsize > old && c->enforce && c->used + (nsize - old) > c->limit) {
-        c->memory_refused = 1;
-        return NULL;
+    if (nsize > old && c->enforce) {
+        ivr_alloc_check_stop(c, nsize - old);
+        if (c->used + (nsize - old) > c->limit) {
+            c->memory_refused = 1;
+            return NULL;
+        }
     }
     void *block = realloc(ptr, nsize);
     if (block == NULL) {
@@ -85,6 +112,38 @@ static void *ivr_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 }
 
 /* ---- hook ---- */
+
+/* Pushes the message of a stopped run, located at `ar` (or at the innermost Lua
+   frame when NULL). Allocates with enforcement off: the allocator refuses
+   everything once the run must stop. */
+static void ivr_push_stop_message(lua_State *L, ivr_ctx *c, lua_Debug *ar) {
+    lua_Debug frame;
+    const char *src = NULL;
+    int line = -1;
+    if (ar != NULL && lua_getinfo(L, "Sl", ar) && ar->currentline > 0) {
+        src = ar->short_src;
+        line = ar->currentline;
+    } else {
+        for (int level = 1; lua_getstack(L, level, &frame); level++) {
+            if (lua_getinfo(L, "Sl", &frame) && frame.currentline > 0) {
+                src = frame.short_src;
+                line = frame.currentline;
+                break;
+            }
+        }
+    }
+    int saved = c->enforce;
+    c->enforce = 0;
+    if (src != NULL) lua_pushfstring(L, "%s:%d: ", src, line);
+    else lua_pushliteral(L, "");
+    if (c->fired == IVR_FIRED_TIMEOUT) {
+        lua_pushfstring(L, "script ran out of its time budget (%d ms)", (int)(c->budget_ns / 1000000));
+    } else {
+        lua_pushliteral(L, "script interrupted: the request's deadline passed");
+    }
+    lua_concat(L, 2);
+    c->enforce = saved;
+}
 
 static void ivr_hook(lua_State *L, lua_Debug *ar) {
     ivr_ctx *c = ivr_ctx_of(L);
@@ -101,26 +160,21 @@ static void ivr_hook(lua_State *L, lua_Debug *ar) {
     }
     /* Fired: keep firing at every instruction until the run is over. */
     if (lua_gethookcount(L) != 1) lua_sethook(L, ivr_hook, LUA_MASKCOUNT, 1);
-    const char *src = "?";
-    int line = -1;
-    if (lua_getinfo(L, "Sl", ar)) {
-        src = ar->short_src;
-        line = ar->currentline;
-    }
-    if (c->fired == IVR_FIRED_TIMEOUT) {
-        lua_pushfstring(L, "%s:%d: script ran out of its time budget (%d ms)", src, line,
-                        (int)(c->budget_ns / 1000000));
-    } else {
-        lua_pushfstring(L, "%s:%d: script interrupted: the request's deadline passed", src, line);
-    }
+    ivr_push_stop_message(L, c, ar);
     lua_error(L);
 }
 
 /* ---- message handler ---- */
 
-/* Turns the error into a string and records a traceback beside it. */
+/* Turns the error into a string and records a traceback beside it. Once the run
+   must stop, the message is the budget's, whatever error surfaced. */
 static int ivr_msgh(lua_State *L) {
+    ivr_ctx *c = ivr_ctx_of(L);
     lua_settop(L, 1);
+    if (c->fired != IVR_FIRED_NONE) {
+        ivr_push_stop_message(L, c, NULL);
+        lua_replace(L, 1);
+    }
     int t = lua_type(L, 1);
     if (t != LUA_TSTRING && t != LUA_TNUMBER) {
         if (!(luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)) {
@@ -131,8 +185,12 @@ static int ivr_msgh(lua_State *L) {
     } else {
         lua_tostring(L, 1);
     }
+    /* The traceback may exceed the cap by its own size: it is bounded, and worth having. */
+    int saved = c->enforce;
+    c->enforce = 0;
     luaL_traceback(L, L, NULL, 1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &ivr_key_traceback);
+    c->enforce = saved;
     return 1;
 }
 
@@ -205,6 +263,7 @@ lua_State *ivr_state_open(const ivr_callbacks *callbacks, void *interrupt_cell, 
         return NULL;
     }
     *(ivr_ctx **)lua_getextraspace(L) = c;
+    c->main = L;
     lua_atpanic(L, ivr_panic);
     lua_sethook(L, ivr_hook, LUA_MASKCOUNT, IVR_HOOK_COUNT);
     lua_pushcfunction(L, ivr_setup_sandbox);

@@ -29,7 +29,9 @@ typedef struct ivr_ctx {
     int fired;            /* IVR_FIRED_* */
     int64_t deadline_ns;  /* CLOCK_MONOTONIC */
     int64_t budget_ns;
+    unsigned alloc_ticks; /* growing allocations seen, for the allocator's clock checks */
     ivr_interrupt *interrupt;
+    lua_State *main;      /* the main thread, whose hook the allocator may arm */
     /* clock override */
     int has_clock;
     double clock;

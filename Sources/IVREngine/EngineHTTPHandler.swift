@@ -1,12 +1,17 @@
+import Foundation
 import IVRHTTP
+import IVRWire
 
 /// Routes HTTP requests to the engine: `POST /` (main) and `POST /NAME` to
 /// scripts, `GET /healthz`; 404 for unknown routes, 405 for wrong methods.
 public struct EngineHTTPHandler: HTTPHandler {
     let engine: Engine
+    /// Where every POST exchange is recorded, if anywhere (`serve --record`).
+    let recorder: ExchangeRecorder?
 
-    public init(engine: Engine) {
+    public init(engine: Engine, recorder: ExchangeRecorder? = nil) {
         self.engine = engine
+        self.recorder = recorder
     }
 
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
@@ -16,17 +21,33 @@ public struct EngineHTTPHandler: HTTPHandler {
             responder.respond(answer)
             return
         }
-        guard let route = Self.route(of: request.path), engine.hasRoute(route) else {
-            responder.respond(.text(404, "error: no script for \(request.path)\n"))
+        let arrival = ContinuousClock.now
+        let route = Self.route(of: request.path)
+        guard let route, engine.hasRoute(route) else {
+            answer(.text(404, "error: no script for \(request.path)\n"), to: request, route: route, arrival: arrival,
+                   responder: responder)
             return
         }
         guard request.method == "POST" else {
             responder.respond(.text(405, "error: \(request.method) not allowed: Voicenter requests are POSTs\n"))
             return
         }
-        engine.submit(route: route, body: request.body, contentType: request.contentType) { result in
-            responder.respond(HTTPResponse(status: result.httpStatus, contentType: result.contentType, body: result.body))
+        engine.submit(route: route, body: request.body, contentType: request.contentType) { [self] result in
+            answer(HTTPResponse(status: result.httpStatus, contentType: result.contentType, body: result.body),
+                   to: request, route: route, arrival: arrival, responder: responder)
         }
+    }
+
+    /// Sends a response to a POST, recording the exchange when asked to.
+    private func answer(_ response: HTTPResponse, to request: HTTPRequest, route: String?, arrival: ContinuousClock.Instant,
+                        responder: HTTPResponder) {
+        guard responder.respond(response), let recorder, request.method == "POST" else { return }
+        let elapsed = ContinuousClock.now - arrival
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        recorder.record(RecordedExchange(
+            timestamp: Int64(Date().timeIntervalSince1970 * 1000), route: route ?? String(request.path.dropFirst()),
+            format: WireCodec.sniffFormat(request.body, contentType: request.contentType) ?? .json,
+            request: request.body, status: response.status, response: response.body, micros: micros))
     }
 
     /// The script NAME for a path: `/` is `main`, `/NAME` is NAME when NAME matches `[A-Za-z0-9_-]+`.

@@ -67,14 +67,21 @@ final class ScriptRuntime {
 
     /// The failure of a run that returned `status`, from the message at the top.
     private func failure(status: Int32) -> ScriptFailure {
-        let message = lua.string(at: -1) ?? "(error object is a \(lua.typeName(at: -1)) value)"
+        var message = lua.string(at: -1) ?? "(error object is a \(lua.typeName(at: -1)) value)"
         ivr_push_traceback(lua.L)
         let traceback = lua.string(at: -1)
         lua.pop()
         let reason: FallbackReason
+        // A stopped run may surface as a memory error (the allocator refuses once it must stop).
         switch ivr_last_fired(lua.L) {
-        case Int32(IVR_FIRED_DEADLINE): reason = .deadline
-        case Int32(IVR_FIRED_TIMEOUT): reason = .timeout
+        case Int32(IVR_FIRED_DEADLINE):
+            reason = .deadline
+            if !message.contains("deadline passed") { message = "script interrupted: the request's deadline passed" }
+        case Int32(IVR_FIRED_TIMEOUT):
+            reason = .timeout
+            if !message.contains("time budget") {
+                message = "script ran out of its time budget (\(limits.timeoutNanoseconds / 1_000_000) ms)"
+            }
         default:
             let refused = ivr_last_memory_refused(lua.L) != 0
             if status == LUA_ERRMEM || (refused && (status == LUA_ERRERR || message.contains("not enough memory"))) {

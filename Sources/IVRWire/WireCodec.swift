@@ -169,3 +169,11 @@ extension WireCodec {
         return IVRRequest(method: method, format: format, fields: fields)
     }
 }
+
+extension WireCodec {
+    /// The format of a body as the decoder would tell it: its first meaningful
+    /// byte, else the `Content-Type` hint; nil when neither says.
+    public static func sniffFormat(_ body: [UInt8], contentType: String?) -> WireFormat? {
+        body.withUnsafeBytes { sniff($0).0 } ?? formatHint(contentType)
+    }
+}

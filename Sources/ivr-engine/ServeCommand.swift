@@ -43,6 +43,8 @@ struct ServeCommand: ParsableCommand {
     var language: String = "he"
     @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection is kept open.")
     var idleTimeout: Int = 30
+    @Option(help: "Append every exchange to this JSONL file (the recorded sessions `replay` plays back).")
+    var record: String?
     @Option(name: .customLong("log-format"), help: "Log lines as text or json (on stderr).")
     var logFormat: LogFormat = .text
     @Option(name: .customLong("log-level"), help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
@@ -74,9 +76,15 @@ struct ServeCommand: ParsableCommand {
         } catch {
             throw CLIError("cannot load scripts from '\(scripts)': \(error)")
         }
+        let recorder: ExchangeRecorder?
+        do {
+            recorder = try record.map { try ExchangeRecorder(path: $0) }
+        } catch {
+            throw CLIError("--record: \(error)")
+        }
         let server = HTTPServer(
             config: HTTPServerConfig(host: host, port: port, threads: threads, idleTimeout: idleTimeout, maxBody: maxBody),
-            handler: EngineHTTPHandler(engine: engine))
+            handler: EngineHTTPHandler(engine: engine, recorder: recorder))
         do {
             try server.start()
         } catch {
@@ -89,6 +97,7 @@ struct ServeCommand: ParsableCommand {
         logger.info("shutting down: finishing requests in flight")
         server.stop(grace: .milliseconds(deadline + 2000))
         engine.shutdown()
+        recorder?.close()
         logger.info("stopped")
     }
 }

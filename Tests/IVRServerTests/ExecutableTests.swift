@@ -18,6 +18,19 @@ import Testing
         return URL(fileURLWithPath: ".build/debug/ivr-engine")
     }
 
+    /// Reads the one stdout line, `listening on http://127.0.0.1:PORT`, and returns PORT (0 if the line is wrong).
+    static func readPort(_ stdout: Pipe) -> Int {
+        var line = [UInt8]()
+        let handle = stdout.fileHandleForReading
+        while line.last != 0x0A {
+            guard let b = handle.readData(ofLength: 1).first else { break }
+            line.append(b)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("listening on http://127.0.0.1:"), text.hasSuffix("\n") else { return 0 }
+        return Int(text.dropLast().split(separator: ":").last ?? "") ?? 0
+    }
+
     @Test func servesPrintsListeningLineAndExitsCleanlyOnSIGTERM() throws {
         let dir = try TestServer.makeDirectory(["main.lua": #"function on_start(call) return ivr.menu{ rec = "hi", menu = "m" } end"#])
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -34,17 +47,7 @@ import Testing
         try process.run()
         defer { if process.isRunning { process.terminate() } }
 
-        // Exactly the line the contract promises.
-        var line = [UInt8]()
-        let handle = stdout.fileHandleForReading
-        while line.last != 0x0A {
-            let byte = handle.readData(ofLength: 1)
-            guard let b = byte.first else { break }
-            line.append(b)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        #expect(text.hasPrefix("listening on http://127.0.0.1:"))
-        let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").last ?? "") ?? 0
+        let port = Self.readPort(stdout)
         #expect(port > 0)
 
         let response = try RawHTTPClient(port: port).request("POST", "/", body: Wire.getAction("exe", format: .json))
@@ -69,5 +72,57 @@ import Testing
         let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus != 0)
         #expect(message.contains("--language"))
+    }
+}
+
+/// `serve --record`: every exchange lands in the file, complete after SIGTERM.
+@Suite struct RecordTests {
+    @Test func recordedFileIsCompleteAfterSIGTERM() throws {
+        let dir = try TestServer.makeDirectory(["main.lua": #"function on_start(call) return ivr.menu{ rec = "hi", menu = "m" } end"#])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let record = dir + "/calls.jsonl"
+        let process = Process()
+        process.executableURL = ExecutableTests.binary
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--scripts", dir, "--record", record]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let port = ExecutableTests.readPort(stdout)
+        #expect(port > 0)
+
+        let client = try RawHTTPClient(port: port)
+        let count = 200
+        for i in 0..<count {
+            let format: WireFormat = i % 2 == 0 ? .json : .xml
+            _ = try client.request("POST", "/", body: Wire.getAction("rec-\(i)", callerName: "שלום", format: format))
+        }
+        _ = try client.request("POST", "/missing", body: Wire.getAction("rec-x", format: .json))
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        let lines = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == count + 1)
+        for (i, line) in lines.prefix(count).enumerated() {
+            let object = try Array(line.utf8).withUnsafeBytes { try JSON.parse($0) }
+            let format: WireFormat = i % 2 == 0 ? .json : .xml
+            #expect(object["route"] == .string("main"))
+            #expect(object["format"] == .string(format.rawValue))
+            #expect(object["status"] == .int(200))
+            guard case .string(let request)? = object["request"], case .string(let response)? = object["response"],
+                  case .int(let ts)? = object["ts"], case .int(let micros)? = object["micros"] else {
+                Issue.record("line \(i) lacks fields: \(line)")
+                continue
+            }
+            #expect(Array(request.utf8) == Wire.getAction("rec-\(i)", callerName: "שלום", format: format))
+            #expect(response.contains("MENU"))
+            #expect(ts > 1_700_000_000_000)
+            #expect(micros >= 0)
+        }
+        let last = try Array(lines[count].utf8).withUnsafeBytes { try JSON.parse($0) }
+        #expect(last["status"] == .int(404))
+        #expect(last["route"] == .string("missing"))
     }
 }
