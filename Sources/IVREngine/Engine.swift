@@ -14,8 +14,13 @@ public final class Engine: Sendable {
     let logger: Logger
     let lanes = CallLanes()
     let pool: WorkerPool
-    /// The scripts being served and what was prepared from them.
-    let scripts: Mutex<LoadedScripts>
+    /// The script versions held: the current one and those calls in progress started on.
+    let scripts: Mutex<ScriptVersions>
+    /// Serializes reloads; holds the last version number given out.
+    private let reloading = Mutex<Int>(1)
+    /// Bumped whenever versions are dropped, so workers free them in their Lua states.
+    let versionsGeneration = Atomic<Int>(0)
+    private let watcher: ScriptWatcher?
     /// Drops idle calls' state every so often (a lookup also checks the TTL).
     private let sweeper: Sweeper
 
@@ -25,23 +30,38 @@ public final class Engine: Sendable {
         self.store = store
         self.logger = logger
         let bundle = try ScriptBundle.load(directory: config.scriptsDirectory, version: 1)
-        self.scripts = Mutex(LoadedScripts.prepare(bundle, limits: config.limits, logger: logger))
+        self.scripts = Mutex(ScriptVersions(LoadedScripts.prepare(bundle, limits: config.limits, logger: logger)))
         self.pool = WorkerPool(size: config.workers, limits: config.limits, logger: logger)
-        self.sweeper = Sweeper(every: max(1.0, min(60.0, config.stateTTL / 2))) { [store] in
+        self.sweeper = Sweeper(every: max(1.0, min(60.0, config.stateTTL / 2)))
+        self.watcher = config.watchInterval.map { ScriptWatcher(directory: config.scriptsDirectory, every: $0) }
+        sweeper.start { [weak self] in
+            guard let self else { return }
             store.expire(now: CallClock.now())
+            collectVersions()
         }
+        watcher?.start { [weak self] in self?.reload(reason: "files changed") }
         pool.start { [unowned self] job, worker, slot in
             self.run(job, on: worker, slot: slot)
         }
     }
 
-    /// The routes served now (script names).
-    public var routes: [String] { scripts.withLock { $0.bundle.routes } }
+    /// The routes new calls can reach now (script names).
+    public var routes: [String] { scripts.withLock { $0.current.bundle.routes } }
 
-    /// Whether `POST /route` has a script.
-    public func hasRoute(_ route: String) -> Bool {
-        scripts.withLock { $0.routeSet.contains(route) }
+    /// Whether `POST /route` may have a script: the current version's, or an older
+    /// one's that calls in progress still use.
+    public func knowsRoute(_ route: String) -> Bool {
+        scripts.withLock { $0.anyHas(route) }
     }
+
+    /// The version new calls get.
+    public var currentVersion: Int { scripts.withLock { $0.current.bundle.version } }
+
+    /// The versions held (the current one and those of calls in progress).
+    public var heldVersions: Set<Int> { scripts.withLock { Set($0.all.keys) } }
+
+    /// Scripts of the current version that failed to load, "path:line: message".
+    public var problems: [String] { scripts.withLock { $0.current.problems.map(\.message) } }
 
     /// Calls with state held.
     public var activeCalls: Int { store.count }
@@ -61,7 +81,7 @@ public final class Engine: Sendable {
             completion(.clientError(error.kind == .tooLarge ? 413 : 400, error))
             return
         }
-        guard hasRoute(route) else {
+        guard serves(route, callID: request.callID) else {
             let error = WireError(.malformed, format: request.format, "no script for route '\(route)'")
             completion(.clientError(404, error))
             return
@@ -88,7 +108,17 @@ public final class Engine: Sendable {
     /// Lets queued work finish and stops the workers.
     public func shutdown() {
         sweeper.cancel()
+        watcher?.stop()
         pool.close()
+    }
+
+    /// A route serves a request when the current scripts have it, or when the
+    /// request's call is in progress on a version that has it.
+    private func serves(_ route: String, callID: String) -> Bool {
+        let (current, anyVersion) = scripts.withLock { ($0.current.routeSet.contains(route), $0.anyHas(route)) }
+        if current { return true }
+        guard anyVersion, let version = store.load(callID, now: CallClock.now())?.scriptVersion else { return false }
+        return scripts.withLock { $0.all[version]?.routeSet.contains(route) ?? false }
     }
 
     // MARK: - The worker side
@@ -98,9 +128,13 @@ public final class Engine: Sendable {
         guard !job.isClaimed else { return }  // the deadline answered while it was queued
         job.running.withLock { $0 = RunningOn(slot: slot, interrupter: worker.interrupter) }
         let request = job.request
-        let bundle = scripts.withLock { $0.bundle }
-        var record = store.load(job.callID, now: CallClock.now())
-            ?? CallRecord(route: job.route, scriptVersion: bundle.version, lastSeen: CallClock.now())
+        let generation = versionsGeneration.load(ordering: .acquiring)
+        if slot.seenGeneration.exchange(generation, ordering: .relaxed) != generation {
+            worker.retainOnly(versions: heldVersions)
+        }
+        let existing = store.load(job.callID, now: CallClock.now())
+        let bundle = scripts.withLock { $0.scripts(for: existing?.scriptVersion).bundle }
+        var record = existing ?? CallRecord(route: job.route, scriptVersion: bundle.version, lastSeen: CallClock.now())
         record.seq += 1
         let call = CallContext(request: request, route: job.route, seq: record.seq)
         let result = worker.handle(call, state: record.state, bundle: bundle)
@@ -133,6 +167,7 @@ public final class Engine: Sendable {
             store.save(job.callID, record)
         }
         finish(job, reply: reply, outcome: outcome, detail: detail)
+        if request.method == .hangupCall, record.scriptVersion != currentVersion { collectVersions() }
     }
 
     private func fallback(for failure: ScriptFailure, job: CallJob, call: CallContext, state: StateTable,
@@ -165,7 +200,8 @@ public final class Engine: Sendable {
     func expire(_ job: CallJob) {
         guard job.claim() else { return }
         let method = job.request.method
-        let prepared = scripts.withLock { $0.staticFallback(route: job.route, method: method) }
+        let version = store.load(job.callID, now: CallClock.now())?.scriptVersion
+        let prepared = scripts.withLock { $0.scripts(for: version).staticFallback(route: job.route, method: method) }
         let reply: IVRReply
         switch method {
         case .hangupCall: reply = .status(0)
@@ -205,14 +241,66 @@ public final class Engine: Sendable {
 final class Sweeper: Sendable {
     nonisolated(unsafe) private let timer: any DispatchSourceTimer
 
-    init(every seconds: Double, _ work: @escaping @Sendable () -> Void) {
+    init(every seconds: Double) {
         timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
         timer.schedule(deadline: .now() + seconds, repeating: seconds)
+    }
+
+    func start(_ work: @escaping @Sendable () -> Void) {
         timer.setEventHandler(handler: work)
         timer.resume()
     }
 
     func cancel() { timer.cancel() }
+}
+
+// MARK: - Reload
+
+extension Engine {
+    /// Loads the scripts directory again as a new version, compiles and checks
+    /// every script, and activates it atomically unless it brings new problems
+    /// (then the previous version keeps serving). Calls in progress stay on
+    /// the version they started on. Returns whether a new version was activated.
+    @discardableResult
+    public func reload(reason: String) -> Bool {
+        reloading.withLock { lastVersion in
+            let bundle: ScriptBundle
+            do {
+                bundle = try ScriptBundle.load(directory: config.scriptsDirectory, version: lastVersion + 1)
+            } catch {
+                logger.error("reload failed: the previous scripts keep serving", metadata: ["error": "\(error)"])
+                return false
+            }
+            let current = scripts.withLock { $0.current }
+            if bundle.files == current.bundle.files { return false }
+            let loaded = LoadedScripts.prepare(bundle, limits: config.limits, logger: logger)
+            let known = Set(current.problems.map(\.message))
+            let fresh = loaded.problems.filter { !known.contains($0.message) }
+            guard fresh.isEmpty else {
+                logger.error("reload rejected: the previous scripts keep serving",
+                             metadata: ["problems": "\(fresh.map(\.message).joined(separator: "; "))"])
+                return false
+            }
+            lastVersion += 1
+            scripts.withLock { $0.activate(loaded) }
+            logger.info("scripts reloaded", metadata: ["version": "\(bundle.version)", "reason": "\(reason)",
+                                                       "routes": "\(bundle.routes.joined(separator: ","))"])
+            collectVersions()
+            return true
+        }
+    }
+
+    /// Drops the script versions no live call uses any more (workers free them
+    /// from their Lua states before their next job).
+    func collectVersions() {
+        guard scripts.withLock({ $0.all.count }) > 1 else { return }
+        let inUse = store.versionsInUse(now: CallClock.now())
+        let dropped = scripts.withLock { versions -> Bool in
+            let before = versions.all.count
+            return versions.retain(inUse).count != before
+        }
+        if dropped { versionsGeneration.add(1, ordering: .releasing) }
+    }
 }
 
 extension Duration {

@@ -14,14 +14,18 @@ public struct EngineConfig: Sendable {
     public var stateTTL: Double
     /// Largest request body (`--max-body`).
     public var maxBody: Int
+    /// How often the scripts directory is checked for changes; nil: no hot reload (SIGHUP still works).
+    public var watchInterval: Duration?
 
     public init(scriptsDirectory: String = "sample-menus", workers: Int = 2, limits: ScriptLimits = ScriptLimits(),
-                deadline: Duration = .milliseconds(3000), stateTTL: Double = 7200, maxBody: Int = 65536) {
+                deadline: Duration = .milliseconds(3000), stateTTL: Double = 7200, maxBody: Int = 65536,
+                watchInterval: Duration? = .milliseconds(500)) {
         self.scriptsDirectory = scriptsDirectory
         self.workers = workers
         self.limits = limits
         self.deadline = deadline
         self.stateTTL = stateTTL
         self.maxBody = maxBody
+        self.watchInterval = watchInterval
     }
 }

@@ -23,7 +23,7 @@ public struct EngineHTTPHandler: HTTPHandler {
         }
         let arrival = ContinuousClock.now
         let route = Self.route(of: request.path)
-        guard let route, engine.hasRoute(route) else {
+        guard let route, engine.knowsRoute(route) else {
             answer(.text(404, "error: no script for \(request.path)\n"), to: request, route: route, arrival: arrival,
                    responder: responder)
             return

@@ -8,6 +8,8 @@ import Synchronization
 final class WorkerSlot: Sendable {
     let id: Int
     let abandoned = Atomic<Bool>(false)
+    /// The engine's versions generation this worker's Lua state last caught up with.
+    let seenGeneration = Atomic<Int>(0)
     init(id: Int) { self.id = id }
 }
 

@@ -36,4 +36,6 @@ public protocol CallStore: Sendable {
     @discardableResult func expire(now: Double) -> Int
     /// The number of calls held.
     var count: Int { get }
+    /// The script versions that live calls (not idle past the TTL) started on.
+    func versionsInUse(now: Double) -> Set<Int>
 }

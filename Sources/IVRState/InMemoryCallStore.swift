@@ -64,6 +64,16 @@ public final class InMemoryCallStore: CallStore {
         return removed
     }
 
+    public func versionsInUse(now: Double) -> Set<Int> {
+        var versions = Set<Int>()
+        for shard in shards {
+            shard.calls.withLock { calls in
+                for record in calls.values where now - record.lastSeen <= ttl { versions.insert(record.scriptVersion) }
+            }
+        }
+        return versions
+    }
+
     public var count: Int {
         shards.reduce(0) { total, shard in total + shard.calls.withLock { $0.count } }
     }

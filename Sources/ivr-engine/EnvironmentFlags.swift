@@ -6,7 +6,7 @@ enum EnvironmentFlags {
     /// The options (taking a value) of each subcommand that the environment may set.
     static let options: [String: [String]] = [
         "serve": ["scripts", "host", "port", "threads", "workers", "script-timeout", "script-memory", "deadline",
-                  "state-ttl", "max-body", "language", "record", "log-format", "log-level", "idle-timeout"],
+                  "state-ttl", "max-body", "language", "record", "log-format", "log-level", "idle-timeout", "reload-interval"],
     ]
 
     static func processEnvironment() -> [String: String] {

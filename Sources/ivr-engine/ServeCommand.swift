@@ -41,6 +41,8 @@ struct ServeCommand: ParsableCommand {
     var maxBody: Int = 65536
     @Option(help: "Default LANGUAGE of actions (he or en).")
     var language: String = "he"
+    @Option(name: .customLong("reload-interval"), help: "How often, in ms, the scripts directory is checked for changes; 0: only on SIGHUP.")
+    var reloadInterval: Int = 500
     @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection is kept open.")
     var idleTimeout: Int = 30
     @Option(help: "Append every exchange to this JSONL file (the recorded sessions `replay` plays back).")
@@ -58,6 +60,7 @@ struct ServeCommand: ParsableCommand {
         guard scriptMemory > 0 else { throw ValidationError("--script-memory must be positive") }
         guard deadline > 0 else { throw ValidationError("--deadline must be positive") }
         guard stateTTL > 0 else { throw ValidationError("--state-ttl must be positive") }
+        guard reloadInterval >= 0 else { throw ValidationError("--reload-interval must be 0 or more") }
         guard maxBody > 0 else { throw ValidationError("--max-body must be positive") }
         guard ["he", "en"].contains(language) else { throw ValidationError("--language must be he or en") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
@@ -69,7 +72,8 @@ struct ServeCommand: ParsableCommand {
         let config = EngineConfig(
             scriptsDirectory: scripts, workers: workers ?? threads,
             limits: ScriptLimits(timeout: .milliseconds(scriptTimeout), memoryBytes: scriptMemory << 20, language: language),
-            deadline: .milliseconds(deadline), stateTTL: Double(stateTTL), maxBody: maxBody)
+            deadline: .milliseconds(deadline), stateTTL: Double(stateTTL), maxBody: maxBody,
+            watchInterval: reloadInterval > 0 ? .milliseconds(reloadInterval) : nil)
         let engine: Engine
         do {
             engine = try Engine(config: config, store: InMemoryCallStore(ttl: Double(stateTTL)), logger: logger)
@@ -92,8 +96,9 @@ struct ServeCommand: ParsableCommand {
         }
         logger.info("serving", metadata: ["scripts": "\(scripts)", "routes": "\(engine.routes.joined(separator: ","))",
                                           "threads": "\(threads)"])
+        let signals = ShutdownSignals { engine.reload(reason: "SIGHUP") }
         FileHandle.standardOutput.write(Data("listening on http://\(host):\(server.port)\n".utf8))
-        ShutdownSignals.wait()
+        signals.waitForShutdown()
         logger.info("shutting down: finishing requests in flight")
         server.stop(grace: .milliseconds(deadline + 2000))
         engine.shutdown()

@@ -126,3 +126,39 @@ import Testing
         #expect(last["route"] == .string("missing"))
     }
 }
+
+/// SIGHUP reloads the scripts of a running `serve`.
+@Suite struct SignalReloadTests {
+    @Test func sighupReloads() throws {
+        let menu = { (tag: String) in "function on_start(call) return ivr.menu{ rec = \"\(tag)\", menu = \"m\" } end" }
+        let dir = try TestServer.makeDirectory(["main.lua": menu("before")])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let process = Process()
+        process.executableURL = ExecutableTests.binary
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--scripts", dir, "--reload-interval", "0"]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let port = ExecutableTests.readPort(stdout)
+        let ask = { (id: String) throws -> WireValue? in
+            try Wire.parse(try RawHTTPClient(port: port).request("POST", "/", body: Wire.getAction(id, format: .json)), .json)["DATA", "REC"]
+        }
+        #expect(try ask("s1") == .string("before"))
+        try menu("after").write(toFile: dir + "/main.lua", atomically: true, encoding: .utf8)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try ask("s2") == .string("before"))  // no watcher: nothing yet
+        kill(process.processIdentifier, SIGHUP)
+        var reloaded = false
+        for i in 0..<40 where !reloaded {
+            Thread.sleep(forTimeInterval: 0.05)
+            reloaded = try ask("s3-\(i)") == .string("after")
+        }
+        #expect(reloaded)
+        #expect(process.isRunning)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}

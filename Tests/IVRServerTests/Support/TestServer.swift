@@ -13,13 +13,15 @@ final class TestServer: Sendable {
     var port: Int { server.port }
 
     init(scripts: [String: String], deadline: Duration = .milliseconds(3000), scriptTimeout: Duration = .milliseconds(1000),
-         memoryMiB: Int = 64, stateTTL: Double = 7200, maxBody: Int = 65536, workers: Int = 2) throws {
+         memoryMiB: Int = 64, stateTTL: Double = 7200, maxBody: Int = 65536, workers: Int = 2,
+         watchInterval: Duration? = nil) throws {
         directory = try TestServer.makeDirectory(scripts)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let config = EngineConfig(scriptsDirectory: directory, workers: workers,
                                   limits: ScriptLimits(timeout: scriptTimeout, memoryBytes: memoryMiB << 20, language: "he"),
-                                  deadline: deadline, stateTTL: stateTTL, maxBody: maxBody)
+                                  deadline: deadline, stateTTL: stateTTL, maxBody: maxBody,
+                                  watchInterval: watchInterval)
         engine = try Engine(config: config, store: InMemoryCallStore(ttl: stateTTL), logger: logger)
         server = HTTPServer(config: HTTPServerConfig(host: "127.0.0.1", port: 0, threads: 2, idleTimeout: 10, maxBody: maxBody),
                             handler: EngineHTTPHandler(engine: engine))
@@ -38,6 +40,16 @@ final class TestServer: Sendable {
     }
 
     func client() throws -> RawHTTPClient { try RawHTTPClient(port: port) }
+
+    /// Writes (or with nil, deletes) a script file, the way an operator's deploy would.
+    func write(_ name: String, _ text: String?) throws {
+        let path = directory + "/" + name
+        if let text {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } else {
+            try FileManager.default.removeItem(atPath: path)
+        }
+    }
 
     deinit {
         server.stop(grace: .seconds(5))
