@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// An immutable snapshot of a scripts directory: every `*.lua` file under it
 /// (recursively), read into memory. Nothing reads the disk after ``load(directory:version:)``.
@@ -15,6 +14,7 @@ public struct ScriptBundle: Sendable {
     public let routes: [String]
     private let routeSet: Set<String>
 
+    /// A bundle from files already in memory (tests, `simulate`).
     public init(directory: String, version: Int, files: [String: [UInt8]]) {
         self.version = version
         self.directory = directory
@@ -48,33 +48,37 @@ public struct ScriptBundle: Sendable {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
     }
 
-    /// Reads every `*.lua` file under `directory`.
+    /// Reads every `*.lua` file under `directory` (symlinked files are followed,
+    /// symlinked directories are not).
     ///
     /// - Throws: ``ScriptBundleError`` when the directory or one of its files cannot be read.
-    public static func load(directory: String, version: Int) throws -> ScriptBundle {
-        let fm = FileManager.default
-        var isDirectory = false
-        guard fm.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory else {
+    public static func load(directory: String, version: Int) throws(ScriptBundleError) -> ScriptBundle {
+        guard FileSystem.kind(of: directory, followLinks: true) == .directory else {
             throw ScriptBundleError(path: directory, problem: "not a readable directory")
         }
-        let paths: [String]
-        do {
-            paths = try fm.subpathsOfDirectory(atPath: directory)
-        } catch {
-            throw ScriptBundleError(path: directory, problem: "cannot list it (\(error))")
-        }
         var files: [String: [UInt8]] = [:]
-        let root = URL(fileURLWithPath: directory, isDirectory: true)
-        for path in paths where path.hasSuffix(".lua") {
-            let full = root.appendingPathComponent(path).path
-            var isDir = false
-            guard fm.fileExists(atPath: full, isDirectory: &isDir), !isDir else { continue }
-            guard let data = fm.contents(atPath: full) else {
-                throw ScriptBundleError(path: full, problem: "cannot read it")
-            }
-            files[path] = [UInt8](data)
-        }
+        try collect(root: directory, relative: "", depth: 0, into: &files)
         return ScriptBundle(directory: directory, version: version, files: files)
+    }
+
+    private static func collect(root: String, relative: String, depth: Int,
+                                into files: inout [String: [UInt8]]) throws(ScriptBundleError) {
+        let dir = relative.isEmpty ? root : root + "/" + relative
+        guard depth < 32 else { throw ScriptBundleError(path: dir, problem: "nested too deep") }
+        let names: [String]
+        do { names = try FileSystem.entries(of: dir) } catch { throw ScriptBundleError(path: dir, problem: error.message) }
+        for name in names {
+            let path = relative.isEmpty ? name : relative + "/" + name
+            let full = root + "/" + path
+            let kind = FileSystem.kind(of: full, followLinks: false)
+            if kind == .directory {
+                try collect(root: root, relative: path, depth: depth + 1, into: &files)
+            } else if name.hasSuffix(".lua"), FileSystem.kind(of: full, followLinks: true) == .file {
+                do { files[path] = try FileSystem.contents(of: full) } catch {
+                    throw ScriptBundleError(path: full, problem: error.message)
+                }
+            }
+        }
     }
 }
 

@@ -8,10 +8,20 @@ import Logging
 /// engine keeps one per worker thread). Only ``interrupter`` may be used from
 /// other threads.
 ///
-/// A route's script is loaded into the state on first use (per bundle version)
-/// and its top level runs once per state. When the state cannot recover from a
-/// memory failure (still over three quarters of the cap after a full
-/// collection), it is replaced by a fresh one and scripts load again on demand.
+/// - Loading: a route's script is loaded into the state on first use, per bundle
+///   version (``ScriptBundle/version``); its top level runs once per state, so
+///   with several workers it runs once in each. Modules are cached per version
+///   per state. ``retainOnly(versions:)`` drops the others.
+/// - Globals: frozen after the top level ran; a handler assigning one gets an
+///   error pointing at `call.state`. Module-level locals and tables stay mutable.
+/// - Budgets: the top-level load, the handler and a `fallback` function each get
+///   ``ScriptLimits/timeout``; memory is capped per state while script code runs.
+///   When the state cannot recover from a memory failure (still over three
+///   quarters of the cap after a full collection), it is replaced by a fresh one
+///   and scripts load again on demand.
+/// - Lua errors never cross a Swift frame: Swift calls into Lua only through a
+///   protected call or with memory enforcement off, and Swift callbacks return a
+///   status that a C trampoline turns into the Lua error.
 public final class ScriptWorker {
     public let limits: ScriptLimits
     private let logger: Logger
@@ -29,6 +39,11 @@ public final class ScriptWorker {
         self.limits = limits
         self.logger = logger
         self.runtime = ScriptRuntime(limits: limits, logger: logger, interrupter: interrupter, clockOverride: nil)
+    }
+
+    deinit {
+        // Close the state while the interrupt cell it points at is certainly alive.
+        runtime = nil
     }
 
     /// Runs the handler that lua-api.md's dispatch table picks for `call.request.method`,

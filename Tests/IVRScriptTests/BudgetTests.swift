@@ -40,6 +40,20 @@ import Testing
         #expect(elapsed < .seconds(2), "\(label) took \(elapsed)")
     }
 
+    @Test(arguments: [
+        "local function f(n) return 1 + f(n + 1) end return f(1)",
+        "local function f() return pcall(f) end local ok, e = f() error(e)",
+        "local function f() return coroutine.wrap(f)() end return f()",
+        "return string.find(string.rep('a', 10000), string.rep('(a', 300) .. string.rep(')', 300))",
+        "return string.match(string.rep('a', 1000), string.rep('a?', 1000))",
+        "local t = setmetatable({}, {}) getmetatable(t).__index = t return t.x",
+    ])
+    func recursionLimitsFailCleanly(body: String) {
+        let (result, _) = runThenRecover("function on_start(call)\n  \(body)\nend", worker: makeWorker(memory: 64 << 20))
+        let reason = result.failure?.reason
+        #expect(reason == .error || reason == .memory, "\(result.failure?.message ?? "succeeded")")
+    }
+
     @Test func timeoutNamesTheLine() {
         let source = "function on_start(call)\n  local n = 0\n  while true do n = n + 1 end\nend"
         let failure = run(source, worker: makeWorker(timeout: .milliseconds(100))).failure

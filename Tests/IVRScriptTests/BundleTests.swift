@@ -1,4 +1,6 @@
-import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import IVRScript
 import IVRState
 import IVRWire
@@ -17,18 +19,18 @@ import Testing
     }
 
     @Test func loadReadsEveryLuaFileRecursively() throws {
-        let fm = FileManager.default
-        let dir = fm.temporaryDirectory.appendingPathComponent("ivr-bundle-\(UInt64.random(in: 0...UInt64.max))").path
-        defer { try? fm.removeItem(atPath: dir) }
-        try fm.createDirectory(atPath: dir + "/lib/deep", withIntermediateDirectories: true)
+        let dir = try #require(TempDirectory())
+        defer { dir.remove() }
         let main = "function on_start(call) return ivr.hangup{ hangup_rec = require('lib.deep.util').name } end"
-        #expect(fm.createFile(atPath: dir + "/main.lua", contents: Data(main.utf8)))
-        #expect(fm.createFile(atPath: dir + "/lib/deep/util.lua", contents: Data("return { name = 'שלום' }".utf8)))
-        #expect(fm.createFile(atPath: dir + "/notes.txt", contents: Data("ignored".utf8)))
+        #expect(dir.makeDirectory("lib/deep"))
+        #expect(dir.write("main.lua", main))
+        #expect(dir.write("lib/deep/util.lua", "return { name = 'שלום' }"))
+        #expect(dir.write("notes.txt", "ignored"))
+        #expect(symlink(dir.path + "/lib", dir.path + "/loop") == 0)  // a symlinked directory is not followed
 
-        let b = try ScriptBundle.load(directory: dir, version: 7)
+        let b = try ScriptBundle.load(directory: dir.path, version: 7)
         #expect(b.version == 7)
-        #expect(b.directory == dir)
+        #expect(b.directory == dir.path)
         #expect(Set(b.files.keys) == ["main.lua", "lib/deep/util.lua"])
         #expect(b.files["lib/deep/util.lua"] == Array("return { name = 'שלום' }".utf8))
         #expect(b.routes == ["main"])
