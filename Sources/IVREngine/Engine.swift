@@ -21,6 +21,8 @@ public final class Engine: Sendable {
     /// Bumped whenever versions are dropped, so workers free them in their Lua states.
     let versionsGeneration = Atomic<Int>(0)
     private let watcher: ScriptWatcher?
+    /// A Unix time scripts see instead of the real clock (`ivr.now`, `os.time`), for tests.
+    private let clock = Mutex<Double?>(nil)
     /// Drops idle calls' state every so often (a lookup also checks the TTL).
     private let sweeper: Sweeper
 
@@ -59,6 +61,17 @@ public final class Engine: Sendable {
 
     /// The versions held (the current one and those of calls in progress).
     public var heldVersions: Set<Int> { scripts.withLock { Set($0.all.keys) } }
+
+    /// Makes scripts see `unixTime` as the current time (`ivr.now()`, `os.time()`, `os.date()`);
+    /// nil restores the real clock. For `ivr-engine test`.
+    public func setClock(_ unixTime: Double?) {
+        clock.withLock { $0 = unixTime }
+    }
+
+    /// A call's state as last saved, if the call is live.
+    public func state(of callID: String) -> StateTable? {
+        store.load(callID, now: CallClock.now())?.state
+    }
 
     /// Scripts of the current version that failed to load, "path:line: message".
     public var problems: [String] { scripts.withLock { $0.current.problems.map(\.message) } }
@@ -132,6 +145,8 @@ public final class Engine: Sendable {
         if slot.seenGeneration.exchange(generation, ordering: .relaxed) != generation {
             worker.retainOnly(versions: heldVersions)
         }
+        let now = clock.withLock { $0 }
+        if worker.clockOverride != now { worker.clockOverride = now }
         let existing = store.load(job.callID, now: CallClock.now())
         let bundle = scripts.withLock { $0.scripts(for: existing?.scriptVersion).bundle }
         var record = existing ?? CallRecord(route: job.route, scriptVersion: bundle.version, lastSeen: CallClock.now())
