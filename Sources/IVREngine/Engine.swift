@@ -13,6 +13,8 @@ public final class Engine: Sendable {
     let store: any CallStore
     let logger: Logger
     let lanes = CallLanes()
+    /// Counters for `GET /metrics`.
+    public let metrics = EngineMetrics()
     let pool: WorkerPool
     /// The script versions held: the current one and those calls in progress started on.
     let scripts: Mutex<ScriptVersions>
@@ -91,11 +93,15 @@ public final class Engine: Sendable {
             request = try WireCodec.decodeRequest(body, contentType: contentType, maxBytes: config.maxBody)
         } catch {
             logger.info("bad request", metadata: ["route": "\(route)", "error": "\(error.message)"])
+            metrics.request(route: route, method: "unknown", format: error.format?.rawValue ?? "unknown", action: "",
+                            outcome: .clientError, seconds: (ContinuousClock.now - arrival).seconds)
             completion(.clientError(error.kind == .tooLarge ? 413 : 400, error))
             return
         }
         guard serves(route, callID: request.callID) else {
             let error = WireError(.malformed, format: request.format, "no script for route '\(route)'")
+            metrics.request(route: route, method: request.method.rawValue, format: request.format.rawValue, action: "",
+                            outcome: .clientError, seconds: (ContinuousClock.now - arrival).seconds)
             completion(.clientError(404, error))
             return
         }
@@ -200,6 +206,7 @@ public final class Engine: Sendable {
     }
 
     private func log(_ failure: ScriptFailure, job: CallJob, seq: Int, what: String) {
+        metrics.scriptError(route: job.route, reason: failure.reason.rawValue)
         var metadata: Logger.Metadata = [
             "route": "\(job.route)", "call.id": "\(job.callID)", "call.seq": "\(seq)",
             "reason": "\(failure.reason.rawValue)", "error": "\(failure.message)",
@@ -246,6 +253,13 @@ public final class Engine: Sendable {
     private func finish(_ job: CallJob, reply: IVRReply, outcome: Outcome, detail: String?) {
         let format = job.request.format
         let body = WireCodec.encode(reply, as: format)
+        let action: String
+        switch reply {
+        case .action(let a, _): action = a.kind.wireName
+        case .status: action = ""
+        }
+        metrics.request(route: job.route, method: job.request.method.rawValue, format: format.rawValue, action: action,
+                        outcome: outcome, seconds: (ContinuousClock.now - job.arrival).seconds)
         job.deliver(EngineResult(httpStatus: 200, contentType: format.contentType, body: body, format: format,
                                  request: job.request, reply: reply, outcome: outcome, detail: detail))
         if let next = lanes.leave(job.callID) { pool.queue.push(next) }
@@ -284,6 +298,7 @@ extension Engine {
                 bundle = try ScriptBundle.load(directory: config.scriptsDirectory, version: lastVersion + 1)
             } catch {
                 logger.error("reload failed: the previous scripts keep serving", metadata: ["error": "\(error)"])
+                metrics.reload("failed")
                 return false
             }
             let current = scripts.withLock { $0.current }
@@ -294,8 +309,10 @@ extension Engine {
             guard fresh.isEmpty else {
                 logger.error("reload rejected: the previous scripts keep serving",
                              metadata: ["problems": "\(fresh.map(\.message).joined(separator: "; "))"])
+                metrics.reload("failed")
                 return false
             }
+            metrics.reload("ok")
             lastVersion += 1
             scripts.withLock { $0.activate(loaded) }
             logger.info("scripts reloaded", metadata: ["version": "\(bundle.version)", "reason": "\(reason)",
@@ -319,6 +336,11 @@ extension Engine {
 }
 
 extension Duration {
+    /// This duration in seconds.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+    }
+
     /// This duration for Dispatch.
     var dispatchInterval: DispatchTimeInterval {
         let (seconds, attoseconds) = components

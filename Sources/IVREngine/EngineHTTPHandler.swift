@@ -21,6 +21,13 @@ public struct EngineHTTPHandler: HTTPHandler {
             responder.respond(answer)
             return
         }
+        if request.path == "/metrics" {
+            responder.respond(request.method == "GET"
+                ? HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                               body: Array(engine.metrics.render(activeCalls: engine.activeCalls).utf8))
+                : .text(405, "error: use GET for /metrics\n"))
+            return
+        }
         let arrival = ContinuousClock.now
         let route = Self.route(of: request.path)
         guard let route, engine.knowsRoute(route) else {
@@ -38,16 +45,19 @@ public struct EngineHTTPHandler: HTTPHandler {
         }
     }
 
-    /// Sends a response to a POST, recording the exchange when asked to.
+    /// Sends a response to a POST, recording the exchange first when asked to
+    /// (so the file keeps the order in which a client saw its answers).
     private func answer(_ response: HTTPResponse, to request: HTTPRequest, route: String?, arrival: ContinuousClock.Instant,
                         responder: HTTPResponder) {
-        guard responder.respond(response), let recorder, request.method == "POST" else { return }
-        let elapsed = ContinuousClock.now - arrival
-        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        recorder.record(RecordedExchange(
-            timestamp: Int64(Date().timeIntervalSince1970 * 1000), route: route ?? String(request.path.dropFirst()),
-            format: WireCodec.sniffFormat(request.body, contentType: request.contentType) ?? .json,
-            request: request.body, status: response.status, response: response.body, micros: micros))
+        if let recorder, request.method == "POST" {
+            let elapsed = ContinuousClock.now - arrival
+            let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+            recorder.record(RecordedExchange(
+                timestamp: Int64(Date().timeIntervalSince1970 * 1000), route: route ?? String(request.path.dropFirst()),
+                format: WireCodec.sniffFormat(request.body, contentType: request.contentType) ?? .json,
+                request: request.body, status: response.status, response: response.body, micros: micros))
+        }
+        responder.respond(response)
     }
 
     /// The script NAME for a path: `/` is `main`, `/NAME` is NAME when NAME matches `[A-Za-z0-9_-]+`.

@@ -7,6 +7,8 @@ enum EnvironmentFlags {
     static let options: [String: [String]] = [
         "serve": ["scripts", "host", "port", "threads", "workers", "script-timeout", "script-memory", "deadline",
                   "state-ttl", "max-body", "language", "record", "log-format", "log-level", "idle-timeout", "reload-interval"],
+        "simulate": ["scripts", "route", "format", "did", "caller-id", "caller-name", "dtmf", "layer", "script-timeout", "script-memory", "language"],
+        "check": ["scripts", "script-timeout", "script-memory"],
     ]
 
     static func processEnvironment() -> [String: String] {

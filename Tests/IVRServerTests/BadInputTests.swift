@@ -113,3 +113,31 @@ extension Array where Element == UInt8 {
         return false
     }
 }
+
+/// `GET /metrics`: Prometheus text with the counters cli.md names.
+@Suite struct MetricsTests {
+    @Test func countsRequestsOutcomesAndFallbacks() throws {
+        let script = """
+        function on_start(call) return ivr.menu{ rec = "hi", menu = "m" } end
+        menus = {}
+        function menus.boom(call) error("boom") end
+        """
+        let server = try TestServer(scripts: ["main.lua": script])
+        let client = try server.client()
+        _ = try client.request("POST", "/", body: Wire.getAction("m1", format: .json))
+        _ = try client.request("POST", "/", body: Wire.getAction("m1", menu: "boom", format: .xml))
+        _ = try client.request("POST", "/", body: Array("{".utf8))
+        let response = try client.request("GET", "/metrics")
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"]?.hasPrefix("text/plain") == true)
+        let text = response.text
+        #expect(text.contains(#"ivr_requests_total{route="main",method="GET_IVR_ACTION",format="json",action="MENU",outcome="ok"} 1"#))
+        #expect(text.contains(#"ivr_requests_total{route="main",method="GET_IVR_ACTION",format="xml",action="HANGUP",outcome="fallback"} 1"#))
+        #expect(text.contains(#"outcome="client_error"} 1"#))
+        #expect(text.contains(#"ivr_fallbacks_total{route="main",reason="error"} 1"#))
+        #expect(text.contains(#"ivr_script_errors_total{route="main",reason="error"} 1"#))
+        #expect(text.contains("ivr_request_duration_seconds_count 3"))
+        #expect(text.contains("ivr_active_calls 1"))
+        #expect(try client.request("POST", "/metrics").status == 405)
+    }
+}

@@ -116,7 +116,8 @@ import Testing
                 Issue.record("line \(i) lacks fields: \(line)")
                 continue
             }
-            #expect(Array(request.utf8) == Wire.getAction("rec-\(i)", callerName: "שלום", format: format))
+            let sent = String(decoding: Wire.getAction("rec-\(i)", callerName: "שלום", format: format), as: UTF8.self)
+            #expect(request == sent, "line \(i): the request is not the one sent")
             #expect(response.contains("MENU"))
             #expect(ts > 1_700_000_000_000)
             #expect(micros >= 0)
