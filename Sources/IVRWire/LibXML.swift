@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// libxml2 is initialised once, before the first parse, whatever thread gets there first.
 private let libxml2Initialised: Void = xmlInitParser()

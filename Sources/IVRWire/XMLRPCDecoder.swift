@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// XML-RPC (xmlrpc.com) as Voicenter speaks it, read with libxml2 and written by hand.
 public enum XMLRPC {
