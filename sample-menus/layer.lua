@@ -2,10 +2,18 @@
 --
 -- In the Voicenter panel, attach layers 8 and 22 to http://YOUR-HOST:8080/layer.
 -- Layer 8 asks for an account number; layer 22 offers "1: your account
--- manager, 2: the front desk".
+-- manager, 2: the front desk". Layer 40 is the voicemail.
 
 MANAGER    = "0501234567"
 FRONT_DESK = "201"           -- an extension
+VOICEMAIL  = 40              -- the voicemail layer
+
+-- Office hours, in the server's local time: Sunday to Thursday, 08:00 to 18:00.
+-- layer_test.lua checks both sides of it by setting the clock (set_time).
+local function office_open()
+  local now = os.date("*t")   -- wday: 1 is Sunday
+  return now.wday <= 5 and now.hour >= 8 and now.hour < 18
+end
 
 function on_layer(call)
   if call.layer_id == 8 then
@@ -33,7 +41,9 @@ function on_layer(call)
         max_dial_duration = 30,
         max_call_duration = 3600,
         recording = true,                  -- "yes" on the wire
-        next_vo_id = 22,                   -- back to layer 22 if the call fails
+        -- If the manager does not answer: back to layer 22 in office hours,
+        -- to the voicemail after them.
+        next_vo_id = office_open() and 22 or VOICEMAIL,
         unavailable_vo_id = 8,
         custom_data = { account = account },
       }

@@ -14,10 +14,12 @@ public struct ScriptBundle: Sendable {
     public let routes: [String]
     private let routeSet: Set<String>
 
-    /// A bundle from files already in memory (tests, `simulate`).
+    /// A bundle from files already in memory (tests, `simulate`). Test files
+    /// (`*_test.lua`, see ``isTestFile(_:)``) are left out: not routes, not modules.
     public init(directory: String, version: Int, files: [String: [UInt8]]) {
         self.version = version
         self.directory = directory
+        let files = files.filter { !Self.isTestFile($0.key) }
         self.files = files
         let names = files.keys.compactMap(Self.routeName(ofPath:))
         self.routes = names.sorted()

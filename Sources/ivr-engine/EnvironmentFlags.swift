@@ -9,6 +9,7 @@ enum EnvironmentFlags {
                   "state-ttl", "max-body", "language", "record", "log-format", "log-level", "idle-timeout", "reload-interval"],
         "simulate": ["scripts", "route", "format", "did", "caller-id", "caller-name", "dtmf", "layer", "script-timeout", "script-memory", "language"],
         "check": ["scripts", "script-timeout", "script-memory"],
+        "test": ["filter", "script-timeout", "script-memory", "language"],
     ]
 
     static func processEnvironment() -> [String: String] {

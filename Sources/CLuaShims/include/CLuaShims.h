@@ -150,4 +150,49 @@ void **ivr_new_action(lua_State *L);
 /* The box pointer of the action userdata at `idx`, or NULL when it is not one. */
 void *ivr_to_action(lua_State *L, int idx);
 
+/* ------------------------------------------------------------------------ */
+/* The test API (`ivr-engine test`; testapi.c)                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * What a test file's state calls in Swift. Same rules as ivr_callbacks: called
+ * with memory enforcement off, they never raise; the C caller raises the Lua
+ * error with the test line in front. `owner` is the state's owner (ivr_set_owner).
+ */
+typedef struct ivr_test_callbacks {
+    /* call{...}: the option table (or nil) at index 1. Pushes the new call's
+       handle (an integer) and returns 0, or pushes a message and returns 1. */
+    int (*new_call)(void *owner, lua_State *L);
+    /* A request of call `call` (the call object at index 1, arguments from 2):
+       `request` is IVR_TEST_START, _PRESS, _LAYER or _HANGUP. Pushes the reply
+       table and returns 0, or pushes a message and returns 1. */
+    int (*call_request)(void *owner, lua_State *L, lua_Integer call, int request);
+    /* Pushes field `key` (index 2) of call `call` (nil when there is none). */
+    void (*call_field)(void *owner, lua_State *L, lua_Integer call);
+    /* set_time: the clock scripts see (has_time 0: the real clock again). */
+    void (*set_clock)(void *owner, int has_time, double unix_time);
+    /* A failed assertion at `source` (a chunk name without its '@') line `line`. */
+    void (*fail)(void *owner, const char *source, size_t source_len, int line,
+                 const char *message, size_t message_len);
+} ivr_test_callbacks;
+
+enum { IVR_TEST_START = 0, IVR_TEST_PRESS = 1, IVR_TEST_LAYER = 2, IVR_TEST_HANGUP = 3 };
+
+/* Installs the test API's C side in a state from ivr_state_open: a copy of
+   `callbacks` and the call metatable. Returns a lua_pcall status. */
+int ivr_test_install(lua_State *L, const ivr_test_callbacks *callbacks);
+/* Pushes a test file's environment: a fresh table reading the sandbox base
+   library (as scripts see it, without require and load). */
+void ivr_test_push_env(lua_State *L);
+/* Pushes the primitives the Lua side of the test API is built on:
+   {fail = fail(message), call = call{...}, set_clock = set_clock(t|nil)}. */
+void ivr_test_push_primitives(lua_State *L);
+/* Pushes the message handler for running test code under ivr_run: it turns the
+   error into a string and records the line of the innermost test-file frame. */
+void ivr_test_push_msgh(lua_State *L);
+/* The line the last message handler run recorded (0 when none), and forgets it. */
+int ivr_test_error_line(lua_State *L);
+/* Pushes the `short_src` Lua gives the function at `idx` (how its error messages name it). */
+void ivr_test_push_short_src(lua_State *L, int idx);
+
 #endif
