@@ -53,6 +53,16 @@ import Testing
         #expect(eventually { server.engine.heldVersions == [server.engine.currentVersion] })
     }
 
+    @Test func oldVersionIsFreedWhenItsLastCallExpires() throws {
+        let server = try TestServer(scripts: ["main.lua": Self.script("v1")], stateTTL: 1, watchInterval: .milliseconds(100))
+        #expect(try rec(server, id: "expiring").1 == .string("v1"))
+        try server.write("main.lua", Self.script("v2"))
+        #expect(try eventually { try probe(server) == .string("v2") })
+        #expect(server.engine.heldVersions.count == 2)
+        // No hangup: the call goes idle past the TTL, and the sweeper frees v1.
+        #expect(eventually(within: .seconds(4)) { server.engine.heldVersions == [server.engine.currentVersion] })
+    }
+
     @Test func addedAndRemovedScripts() throws {
         let server = try TestServer(scripts: ["main.lua": Self.script("main"), "gone.lua": Self.script("gone")],
                                     watchInterval: .milliseconds(200))
