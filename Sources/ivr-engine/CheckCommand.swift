@@ -29,14 +29,9 @@ struct CheckCommand: ParsableCommand {
 
     @Option(help: "Directory of the Lua scripts.")
     var scripts: String = "sample-menus"
-    @Option(name: .customLong("script-timeout"), help: "Lua time budget of a top level and of on_start, in milliseconds.")
-    var scriptTimeout: Int = 1000
-    @Option(name: .customLong("script-memory"), help: "Memory cap of the Lua state, in MiB.")
-    var scriptMemory: Int = 64
+    @OptionGroup var script: ScriptOptions
 
     func validate() throws {
-        guard scriptTimeout > 0 else { throw ValidationError("--script-timeout must be positive") }
-        guard scriptMemory > 0 else { throw ValidationError("--script-memory must be positive") }
     }
 
     func run() throws {
@@ -48,7 +43,7 @@ struct CheckCommand: ParsableCommand {
             throw Self.cannotCheck("\(error)")
         }
         guard !bundle.files.isEmpty else { throw Self.cannotCheck("no *.lua file in '\(scripts)'") }
-        let limits = ScriptLimits(timeout: .milliseconds(scriptTimeout), memoryBytes: scriptMemory << 20)
+        let limits = script.limits
         let problems = ScriptCheck(bundle: bundle, worker: ScriptWorker(limits: limits, logger: logger)).problems()
         guard problems.isEmpty else {
             Output.write(problems.map { $0 + "\n" }.joined())

@@ -8,7 +8,7 @@ enum EnvironmentFlags {
         "serve": ["scripts", "host", "port", "threads", "workers", "script-timeout", "script-memory", "deadline",
                   "state-ttl", "max-body", "language", "record", "log-format", "log-level", "idle-timeout", "reload-interval"],
         "simulate": ["scripts", "route", "format", "did", "caller-id", "caller-name", "dtmf", "layer", "script-timeout", "script-memory", "language"],
-        "check": ["scripts", "script-timeout", "script-memory"],
+        "check": ["scripts", "script-timeout", "script-memory", "language"],
         "test": ["filter", "script-timeout", "script-memory", "language"],
     ]
 

@@ -29,18 +29,13 @@ struct ServeCommand: ParsableCommand {
     var threads: Int?
     @Option(help: "Lua worker threads, one Lua state each (default: --threads).")
     var workers: Int?
-    @Option(name: .customLong("script-timeout"), help: "Lua time budget per request, in milliseconds.")
-    var scriptTimeout: Int = 1000
-    @Option(name: .customLong("script-memory"), help: "Memory cap per Lua state, in MiB.")
-    var scriptMemory: Int = 64
+    @OptionGroup var script: ScriptOptions
     @Option(help: "The answer leaves within this many milliseconds of the request's arrival, fallback included.")
     var deadline: Int = 3000
     @Option(name: .customLong("state-ttl"), help: "Seconds of idleness after which a call's state is dropped.")
     var stateTTL: Int = 7200
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes; larger ones get 413.")
     var maxBody: Int = 65536
-    @Option(help: "Default LANGUAGE of actions (he or en).")
-    var language: String = "he"
     @Option(name: .customLong("reload-interval"), help: "How often, in ms, the scripts directory is checked for changes; 0: only on SIGHUP.")
     var reloadInterval: Int = 500
     @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection is kept open.")
@@ -56,13 +51,10 @@ struct ServeCommand: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
-        guard scriptTimeout > 0 else { throw ValidationError("--script-timeout must be positive") }
-        guard scriptMemory > 0 else { throw ValidationError("--script-memory must be positive") }
         guard deadline > 0 else { throw ValidationError("--deadline must be positive") }
         guard stateTTL > 0 else { throw ValidationError("--state-ttl must be positive") }
         guard reloadInterval >= 0 else { throw ValidationError("--reload-interval must be 0 or more") }
         guard maxBody > 0 else { throw ValidationError("--max-body must be positive") }
-        guard ["he", "en"].contains(language) else { throw ValidationError("--language must be he or en") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
 
@@ -71,7 +63,7 @@ struct ServeCommand: ParsableCommand {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let config = EngineConfig(
             scriptsDirectory: scripts, workers: workers ?? threads,
-            limits: ScriptLimits(timeout: .milliseconds(scriptTimeout), memoryBytes: scriptMemory << 20, language: language),
+            limits: script.limits,
             deadline: .milliseconds(deadline), stateTTL: Double(stateTTL), maxBody: maxBody,
             watchInterval: reloadInterval > 0 ? .milliseconds(reloadInterval) : nil)
         let engine: Engine

@@ -59,17 +59,9 @@ struct SimulateCommand: ParsableCommand {
     var transferFails = false
     @Flag(help: "Also print each raw request and response body.")
     var verbose = false
-    @Option(name: .customLong("script-timeout"), help: "Lua time budget per request, in milliseconds.")
-    var scriptTimeout: Int = 1000
-    @Option(name: .customLong("script-memory"), help: "Memory cap per Lua state, in MiB.")
-    var scriptMemory: Int = 64
-    @Option(help: "Default LANGUAGE of actions (he or en).")
-    var language: String = "he"
+    @OptionGroup var script: ScriptOptions
 
     func validate() throws {
-        guard scriptTimeout > 0 else { throw ValidationError("--script-timeout must be positive") }
-        guard scriptMemory > 0 else { throw ValidationError("--script-memory must be positive") }
-        guard ["he", "en"].contains(language) else { throw ValidationError("--language must be he or en") }
         for entry in dtmfEntries ?? [] where !DigitsSource.isDigits(entry) {
             throw ValidationError("--dtmf: '\(entry)' is not digits (0-9, * and #, comma-separated)")
         }
@@ -82,11 +74,9 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         let logger = LogSetup.bootstrap(format: .text, level: .info)
-        let timeout = Duration.milliseconds(scriptTimeout)
         let config = EngineConfig(
-            scriptsDirectory: scripts, workers: 1,
-            limits: ScriptLimits(timeout: timeout, memoryBytes: scriptMemory << 20, language: language),
-            deadline: .milliseconds(max(3000, 2 * scriptTimeout + 1000)), watchInterval: nil)
+            scriptsDirectory: scripts, workers: 1, limits: script.limits,
+            deadline: .milliseconds(max(3000, 2 * script.scriptTimeout + 1000)), watchInterval: nil)
         let engine: Engine
         do {
             engine = try Engine(config: config, store: InMemoryCallStore(ttl: config.stateTTL), logger: logger)
@@ -122,7 +112,7 @@ struct SimulateCommand: ParsableCommand {
 
     private func show(_ step: CallScript.Step, number: Int) {
         let request = step.result.request.map(ReplyDescription.line(for:)) ?? step.method.rawValue
-        var out = "#\(number) \(request) => \(ReplyDescription.line(for: step.result, defaultLanguage: language))\n"
+        var out = "#\(number) \(request) => \(ReplyDescription.line(for: step.result, defaultLanguage: script.language))\n"
         if verbose {
             out += "  request (POST /\(route)):\n" + Self.indented(step.request)
             out += "  response (HTTP \(step.result.httpStatus)):\n" + Self.indented(step.result.body)

@@ -36,22 +36,14 @@ struct TestCommand: ParsableCommand {
     var filter: String?
     @Flag(help: "Also print each test's exchanges in words, its result, and the scripts' logs.")
     var verbose = false
-    @Option(name: .customLong("script-timeout"), help: "Lua time budget per request of the scripts, in milliseconds.")
-    var scriptTimeout: Int = 1000
-    @Option(name: .customLong("script-memory"), help: "Memory cap per Lua state of the scripts, in MiB.")
-    var scriptMemory: Int = 64
-    @Option(help: "Default LANGUAGE of actions (he or en), as `serve --language`.")
-    var language: String = "he"
+    @OptionGroup var script: ScriptOptions
 
     func validate() throws {
-        guard scriptTimeout > 0 else { throw ValidationError("--script-timeout must be positive") }
-        guard scriptMemory > 0 else { throw ValidationError("--script-memory must be positive") }
-        guard ["he", "en"].contains(language) else { throw ValidationError("--language must be he or en") }
     }
 
     func run() throws {
         let logger = LogSetup.bootstrap(format: .text, level: verbose ? .info : .critical)
-        let limits = ScriptLimits(timeout: .milliseconds(scriptTimeout), memoryBytes: scriptMemory << 20, language: language)
+        let limits = script.limits
         let runner = TestRunner(directory: directory, filter: filter, verbose: verbose,
                                 engineConfig: EngineConfig(limits: limits), logger: logger)
         let summary: TestSummary

@@ -46,7 +46,7 @@ import Testing
             end)
             """#])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let run = try TestCLI.run(["test", dir])
+        let run = try EngineCLI.run(["test", dir])
         #expect(run.status == 0)
         #expect(run.stdout == "2 passed, 0 failed\n")
     }
@@ -62,7 +62,7 @@ import Testing
             end)
             """#])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let run = try TestCLI.run(["test", dir])
+        let run = try EngineCLI.run(["test", dir])
         #expect(run.status == 1)
         try #require(run.lines.count == 3, "\(run.stdout)")
         #expect(run.lines[0].hasPrefix("\(dir)/main_test.lua:4: expected HANGUP, got MENU {"))
@@ -82,7 +82,7 @@ import Testing
             end)
             """#, "lib/b_test.lua": "test('x', function() end)\nlocal = 1\n"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let run = try TestCLI.run(["test", dir])
+        let run = try EngineCLI.run(["test", dir])
         #expect(run.status == 1)
         try #require(run.lines.count == 3, "\(run.stdout)")
         #expect(run.lines[0] == "\(dir)/a_test.lua:3: boom")
@@ -102,7 +102,7 @@ import Testing
             end)
             """#])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let run = try TestCLI.run(["test", dir])
+        let run = try EngineCLI.run(["test", dir])
         #expect(run.status == 1)
         try #require(run.lines.count == 2, "\(run.stdout)")
         // No `fallback` in the script: the built-in answer, STATUS 1 and HANGUP.
@@ -127,7 +127,7 @@ import Testing
             end)
             """#])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let run = try TestCLI.run(["test", dir])
+        let run = try EngineCLI.run(["test", dir])
         #expect(run.status == 0, "\(run.stdout)")
         #expect(run.stdout == "2 passed, 0 failed\n")
     }
@@ -147,7 +147,7 @@ import Testing
             end)
             """#])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let run = try TestCLI.run(["test", dir])
+        let run = try EngineCLI.run(["test", dir])
         #expect(run.stdout == "1 passed, 0 failed\n")
     }
 
@@ -163,7 +163,7 @@ import Testing
             end
             """#])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let run = try TestCLI.run(["test", dir])
+        let run = try EngineCLI.run(["test", dir])
         #expect(run.stdout == "2 passed, 0 failed\n")
         #expect(run.status == 0)
     }
@@ -174,7 +174,7 @@ import Testing
             test("night call", function() eq(1, 2) end)
             """#])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let day = try TestCLI.run(["test", dir, "--filter", "day", "--verbose"])
+        let day = try EngineCLI.run(["test", dir, "--filter", "day", "--verbose"])
         #expect(day.status == 0)
         #expect(day.stdout.contains("--- \(dir)/main_test.lua: day call"))
         #expect(day.stdout.contains("POST /main GET_IVR_ACTION MENU -1 => MENU main"))
@@ -201,7 +201,7 @@ import Testing
     }
 
     @Test func theShippedSampleMenuTestsPass() throws {
-        let run = try TestCLI.run(["test", TestCLI.sampleMenus])
+        let run = try EngineCLI.run(["test", EngineCLI.sampleMenus])
         #expect(run.status == 0, "\(run.stdout)")
         let summary = run.lines.last.map(String.init) ?? ""
         #expect(run.lines.count == 1, "\(run.stdout)")
@@ -210,45 +210,8 @@ import Testing
     }
 
     @Test func unreadableDirectoryIsExitTwo() throws {
-        let run = try TestCLI.run(["test", "/nonexistent/ivr-menus"])
+        let run = try EngineCLI.run(["test", "/nonexistent/ivr-menus"])
         #expect(run.status == 2)
         #expect(run.stderr.contains("/nonexistent/ivr-menus"))
-    }
-}
-
-/// Runs the built `ivr-engine`, collecting its output.
-private enum TestCLI {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var lines: [Substring] { stdout.split(separator: "\n") }
-    }
-
-    static var sampleMenus: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("sample-menus").path
-    }
-
-    static func run(_ arguments: [String]) throws -> Run {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ivr-test-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let out = scratch.appendingPathComponent("stdout"), err = scratch.appendingPathComponent("stderr")
-        for file in [out, err] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
-        let process = Process()
-        process.executableURL = ExecutableTests.binary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        for key in environment.keys where key.hasPrefix("IVR_") { environment[key] = nil }
-        process.environment = environment
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus,
-                   stdout: try String(contentsOf: out, encoding: .utf8),
-                   stderr: try String(contentsOf: err, encoding: .utf8))
     }
 }
