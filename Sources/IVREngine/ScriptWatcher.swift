@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 
 /// Polls a scripts directory and calls back when any `.lua` file under it is
-/// added, removed or changed (by modification time, size or inode).
+/// added, removed or changed (by modification time, size or inode), once the
+/// directory has been quiet for one interval.
 final class ScriptWatcher: Sendable {
     private let stopped = Atomic<Bool>(false)
     let directory: String
@@ -19,11 +20,17 @@ final class ScriptWatcher: Sendable {
         let interval = self.interval
         let thread = Thread { [self] in
             var last = ScriptWatcher.signature(of: directory)
+            var settling = false
             while !stopped.load(ordering: .relaxed) {
                 Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) * 1e-18)
                 let now = ScriptWatcher.signature(of: directory)
                 if now != last {
+                    // Still being written (a deploy copying files, an editor saving): wait until
+                    // one whole interval passes without a change, so no half-written file is read.
                     last = now
+                    settling = true
+                } else if settling {
+                    settling = false
                     onChange()
                 }
             }
