@@ -130,7 +130,7 @@ import Testing
 
 /// SIGHUP reloads the scripts of a running `serve`.
 @Suite struct SignalReloadTests {
-    @Test func sighupReloads() throws {
+    @Test func sighupReloadsAndSigintExitsCleanly() throws {
         let menu = { (tag: String) in "function on_start(call) return ivr.menu{ rec = \"\(tag)\", menu = \"m\" } end" }
         let dir = try TestServer.makeDirectory(["main.lua": menu("before")])
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -158,8 +158,9 @@ import Testing
         }
         #expect(reloaded)
         #expect(process.isRunning)
-        process.terminate()
+        process.interrupt()  // SIGINT: the same graceful exit as SIGTERM
         process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
     }
 }
