@@ -106,8 +106,10 @@ public final class Engine: Sendable {
             return
         }
         let job = CallJob(request: request, route: route, arrival: arrival, deliver: completion)
-        DispatchQueue.global().asyncAfter(deadline: .now() + config.deadline.dispatchInterval) { [self] in
-            expire(job)
+        // Weak: a job answered in time is released at once, not held until its deadline
+        // (whoever still needs it, a lane, the queue or a running worker, keeps it alive).
+        DispatchQueue.global().asyncAfter(deadline: .now() + config.deadline.dispatchInterval) { [self, weak job] in
+            if let job { expire(job) }
         }
         if lanes.enter(job) { pool.queue.push(job) }
     }
