@@ -65,9 +65,6 @@ final class WorkerPool: Sendable {
         spawn()
     }
 
-    /// Worker threads alive (including abandoned ones still returning).
-    var liveThreads: Int { live.load(ordering: .relaxed) }
-
     /// Lets the workers finish what is queued, then end.
     func close() {
         queue.close(workers: live.load(ordering: .relaxed))

@@ -37,11 +37,6 @@ public final class HTTPResponder: Sendable {
         self.deliver = deliver
     }
 
-    /// Whether a response was already given.
-    public var hasResponded: Bool {
-        phase.withLock { if case .handling = $0 { return false }; if case .suspended = $0 { return false }; return true }
-    }
-
     /// Gives the response. Only the first call counts; returns whether this one did.
     @discardableResult
     public func respond(_ response: HTTPResponse) -> Bool {
