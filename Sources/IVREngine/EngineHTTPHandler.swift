@@ -41,20 +41,22 @@ public struct EngineHTTPHandler: HTTPHandler {
         }
         engine.submit(route: route, body: request.body, contentType: request.contentType) { [self] result in
             answer(HTTPResponse(status: result.httpStatus, contentType: result.contentType, body: result.body),
-                   to: request, route: route, arrival: arrival, responder: responder)
+                   to: request, route: route, format: result.format, arrival: arrival, responder: responder)
         }
     }
 
     /// Sends a response to a POST, recording the exchange first when asked to
     /// (so the file keeps the order in which a client saw its answers).
-    private func answer(_ response: HTTPResponse, to request: HTTPRequest, route: String?, arrival: ContinuousClock.Instant,
+    /// `format` is the request's as the engine told it; sniffed here only when the engine never saw the request.
+    private func answer(_ response: HTTPResponse, to request: HTTPRequest, route: String?, format: WireFormat? = nil,
+                        arrival: ContinuousClock.Instant,
                         responder: HTTPResponder) {
         if let recorder, request.method == "POST" {
             let elapsed = ContinuousClock.now - arrival
             let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             recorder.record(RecordedExchange(
                 timestamp: Int64(Date().timeIntervalSince1970 * 1000), route: route ?? String(request.path.dropFirst()),
-                format: WireCodec.sniffFormat(request.body, contentType: request.contentType) ?? .json,
+                format: format ?? WireCodec.sniffFormat(request.body, contentType: request.contentType) ?? .json,
                 request: request.body, status: response.status, response: response.body, micros: micros))
         }
         responder.respond(response)
