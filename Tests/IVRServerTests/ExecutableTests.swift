@@ -18,6 +18,21 @@ import Testing
         return URL(fileURLWithPath: ".build/debug/ivr-engine")
     }
 
+    /// Starts `ivr-engine serve --host 127.0.0.1 --port 0 --scripts DIR` plus `arguments`,
+    /// and reads its listening line (port 0 if the line was wrong). Callers stop the process.
+    static func startServe(scripts dir: String, _ arguments: [String] = [],
+                           environment extra: [String: String] = [:]) throws -> (process: Process, port: Int) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--scripts", dir] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, readPort(stdout))
+    }
+
     /// Reads the one stdout line, `listening on http://127.0.0.1:PORT`, and returns PORT (0 if the line is wrong).
     static func readPort(_ stdout: Pipe) -> Int {
         var line = [UInt8]()
@@ -34,20 +49,8 @@ import Testing
     @Test func servesPrintsListeningLineAndExitsCleanlyOnSIGTERM() throws {
         let dir = try TestServer.makeDirectory(["main.lua": #"function on_start(call) return ivr.menu{ rec = "hi", menu = "m" } end"#])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--scripts", dir]
-        var environment = ProcessInfo.processInfo.environment
-        environment["IVR_LANGUAGE"] = "en"
-        environment["IVR_THREADS"] = "1"
-        process.environment = environment
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, port) = try Self.startServe(scripts: dir, environment: ["IVR_LANGUAGE": "en", "IVR_THREADS": "1"])
         defer { if process.isRunning { process.terminate() } }
-
-        let port = Self.readPort(stdout)
         #expect(port > 0)
 
         let response = try RawHTTPClient(port: port).request("POST", "/", body: Wire.getAction("exe", format: .json))
@@ -81,15 +84,8 @@ import Testing
         let dir = try TestServer.makeDirectory(["main.lua": #"function on_start(call) return ivr.menu{ rec = "hi", menu = "m" } end"#])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let record = dir + "/calls.jsonl"
-        let process = Process()
-        process.executableURL = ExecutableTests.binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--scripts", dir, "--record", record]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, port) = try ExecutableTests.startServe(scripts: dir, ["--record", record])
         defer { if process.isRunning { process.terminate() } }
-        let port = ExecutableTests.readPort(stdout)
         #expect(port > 0)
 
         let client = try RawHTTPClient(port: port)
@@ -134,15 +130,8 @@ import Testing
         let menu = { (tag: String) in "function on_start(call) return ivr.menu{ rec = \"\(tag)\", menu = \"m\" } end" }
         let dir = try TestServer.makeDirectory(["main.lua": menu("before")])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let process = Process()
-        process.executableURL = ExecutableTests.binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--scripts", dir, "--reload-interval", "0"]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, port) = try ExecutableTests.startServe(scripts: dir, ["--reload-interval", "0"])
         defer { if process.isRunning { process.terminate() } }
-        let port = ExecutableTests.readPort(stdout)
         let ask = { (id: String) throws -> WireValue? in
             try Wire.parse(try RawHTTPClient(port: port).request("POST", "/", body: Wire.getAction(id, format: .json)), .json)["DATA", "REC"]
         }
