@@ -224,8 +224,9 @@ public final class Engine: Sendable {
     func expire(_ job: CallJob) {
         guard job.claim() else { return }
         let method = job.request.method
-        let version = store.load(job.callID, now: CallClock.now())?.scriptVersion
-        let prepared = scripts.withLock { $0.scripts(for: version).staticFallback(route: job.route, method: method) }
+        let now = CallClock.now()
+        let existing = store.load(job.callID, now: now)
+        let prepared = scripts.withLock { $0.scripts(for: existing?.scriptVersion).staticFallback(route: job.route, method: method) }
         let reply: IVRReply
         switch method {
         case .hangupCall: reply = .status(0)
@@ -240,9 +241,10 @@ public final class Engine: Sendable {
         // The request counts in call.seq; the state stays as it was.
         if method == .hangupCall {
             store.delete(job.callID)
-        } else if var record = store.load(job.callID, now: CallClock.now()) {
+        } else if var record = existing {
+            // The call's lane is still held, so no other request of it changed the record meanwhile.
             record.seq += 1
-            record.lastSeen = CallClock.now()
+            record.lastSeen = now
             store.save(job.callID, record)
         }
         logger.warning("deadline passed: answered with the fallback",
