@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,7 @@ static void ivr_alloc_check_stop(ivr_ctx *c, size_t growth) {
         c->fired = IVR_FIRED_DEADLINE;
     } else if ((growth >= ((size_t)1 << 20) || (++c->alloc_ticks & 127) == 0) &&
                ivr_monotonic_ns() >= c->deadline_ns) {
-        c->fired = IVR_FIRED_TIMEOUT;
+        c->fired = c->deadline_is_request ? IVR_FIRED_DEADLINE : IVR_FIRED_TIMEOUT;
     } else {
         return;
     }
@@ -150,7 +151,8 @@ static void ivr_hook(lua_State *L, lua_Debug *ar) {
     if (!c->active || c->fired == IVR_FIRED_NONE) {
         if (c->active) {
             if (ivr_interrupted(c)) c->fired = IVR_FIRED_DEADLINE;
-            else if (ivr_monotonic_ns() >= c->deadline_ns) c->fired = IVR_FIRED_TIMEOUT;
+            else if (ivr_monotonic_ns() >= c->deadline_ns)
+                c->fired = c->deadline_is_request ? IVR_FIRED_DEADLINE : IVR_FIRED_TIMEOUT;
         }
         if (c->fired == IVR_FIRED_NONE || !c->active) {
             /* A thread left at every-instruction by an earlier run goes back to normal. */
@@ -204,7 +206,13 @@ void ivr_push_traceback(lua_State *L) {
 
 /* ---- run ---- */
 
+int64_t ivr_monotonic_now(void) { return ivr_monotonic_ns(); }
+
 int ivr_run(lua_State *L, int nargs, int nresults, int64_t budget_ns) {
+    return ivr_run_until(L, nargs, nresults, budget_ns, 0);
+}
+
+int ivr_run_until(lua_State *L, int nargs, int nresults, int64_t budget_ns, int64_t request_deadline_ns) {
     ivr_ctx *c = ivr_ctx_of(L);
     int fn = lua_gettop(L) - nargs;
     c->fired = IVR_FIRED_NONE;
@@ -212,13 +220,20 @@ int ivr_run(lua_State *L, int nargs, int nresults, int64_t budget_ns) {
     c->budget_ns = budget_ns;
     lua_pushnil(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &ivr_key_traceback);
-    if (ivr_interrupted(c)) {
+    int64_t now = ivr_monotonic_ns();
+    if (ivr_interrupted(c) || (request_deadline_ns > 0 && now >= request_deadline_ns)) {
         c->fired = IVR_FIRED_DEADLINE;
         lua_settop(L, fn - 1);
         lua_pushliteral(L, "script interrupted: the request's deadline passed");
         return LUA_ERRRUN;
     }
-    c->deadline_ns = ivr_monotonic_ns() + budget_ns;
+    /* The time budget, cut short by the request's deadline when that comes first. */
+    c->deadline_ns = budget_ns > INT64_MAX - now ? INT64_MAX : now + budget_ns;
+    c->deadline_is_request = 0;
+    if (request_deadline_ns > 0 && request_deadline_ns < c->deadline_ns) {
+        c->deadline_ns = request_deadline_ns;
+        c->deadline_is_request = 1;
+    }
     lua_sethook(L, ivr_hook, LUA_MASKCOUNT, IVR_HOOK_COUNT);
     c->active = 1;
     c->enforce = 1;
@@ -229,7 +244,7 @@ int ivr_run(lua_State *L, int nargs, int nresults, int64_t budget_ns) {
         /* The script caught the budget error (in a coroutine, say): the run fails anyway. */
         lua_settop(L, fn - 1);
         if (c->fired == IVR_FIRED_TIMEOUT) {
-            lua_pushfstring(L, "script ran out of its time budget (%d ms)", (int)(budget_ns / 1000000));
+            lua_pushfstring(L, "script ran out of its time budget (%d ms)", (int)(c->budget_ns / 1000000));
         } else {
             lua_pushliteral(L, "script interrupted: the request's deadline passed");
         }

@@ -29,6 +29,7 @@ typedef struct ivr_ctx {
     int fired;            /* IVR_FIRED_* */
     int64_t deadline_ns;  /* CLOCK_MONOTONIC */
     int64_t budget_ns;
+    int deadline_is_request; /* deadline_ns is the request's deadline, not the time budget */
     unsigned alloc_ticks; /* growing allocations seen, for the allocator's clock checks */
     ivr_interrupt *interrupt;
     lua_State *main;      /* the main thread, whose hook the allocator may arm */

@@ -5,37 +5,50 @@ import IVRWire
 import Logging
 import Synchronization
 
-/// The request pipeline: decode, dispatch to the call's lane, run the script on
-/// a Lua worker, encode, all within the deadline. `serve`, `simulate` and the
-/// tests all go through ``submit(route:body:contentType:completion:)``.
+/// The request pipeline: decode, take the call's turn, run the script, encode,
+/// all within the deadline. `serve`, `simulate`, `test` and the tests all go
+/// through ``submit(route:body:contentType:completion:)``.
+///
+/// A request runs to its answer on the thread that submitted it (in `serve`,
+/// the HTTP thread that owns the connection), on that thread's own Lua state
+/// (``ThreadContext``): no hand-off, no timer, no lock shared by all threads.
+/// The deadline holds because nothing in the sandbox runs unbounded: Lua code,
+/// allocation, pattern matching and sorting all stop at the request's deadline.
+/// A request whose call is busy with an earlier request waits, holding no
+/// thread, and runs when that one ends, on the thread that ended it.
 public final class Engine: Sendable {
     public let config: EngineConfig
     let store: any CallStore
     let logger: Logger
-    let lanes = CallLanes()
+    let contexts: ThreadContexts
     /// Counters for `GET /metrics`.
-    public let metrics = EngineMetrics()
-    let pool: WorkerPool
+    public let metrics: EngineMetrics
     /// The script versions held: the current one and those calls in progress started on.
     let scripts: Mutex<ScriptVersions>
-    /// Serializes reloads; holds the last version number given out.
-    private let reloading = Mutex<Int>(1)
-    /// Bumped whenever versions are dropped, so workers free them in their Lua states.
+    /// Bumped on every change of ``scripts``, so threads refresh their copies (and
+    /// their Lua states drop versions no longer held).
     let versionsGeneration = Atomic<Int>(0)
+    /// Serializes reloads; holds the last version number given out.
+    let reloading = Mutex<Int>(1)
     private let watcher: ScriptWatcher?
-    /// A Unix time scripts see instead of the real clock (`ivr.now`, `os.time`), for tests.
-    private let clock = Mutex<Double?>(nil)
-    /// Drops idle calls' state every so often (a lookup also checks the TTL).
+    /// The Unix time scripts see instead of the real clock (``ScriptClockOverride`` bits), for tests.
+    private let clock = Atomic<UInt64>(ScriptClockOverride.none)
+    /// Drops idle calls' state every so often (taking a turn also checks the TTL).
     private let sweeper: Sweeper
+    /// `--deadline` in nanoseconds, less a small margin for encoding and sending.
+    let deadlineBudget: Int64
 
-    /// Loads the scripts directory (compiling and checking every script) and starts the workers.
+    /// Loads the scripts directory (compiling and checking every script).
     public init(config: EngineConfig, store: any CallStore, logger: Logger) throws {
         self.config = config
         self.store = store
         self.logger = logger
+        self.contexts = ThreadContexts(limits: config.limits, logger: logger)
+        self.metrics = EngineMetrics(contexts: contexts)
         let bundle = try ScriptBundle.load(directory: config.scriptsDirectory, version: 1)
         self.scripts = Mutex(ScriptVersions(LoadedScripts.prepare(bundle, limits: config.limits, logger: logger)))
-        self.pool = WorkerPool(size: config.workers, limits: config.limits, logger: logger)
+        let deadline = config.deadline.nanoseconds
+        self.deadlineBudget = deadline - min(deadline / 20, 5_000_000)
         self.sweeper = Sweeper(every: max(1.0, min(60.0, config.stateTTL / 2)))
         self.watcher = config.watchInterval.map { ScriptWatcher(directory: config.scriptsDirectory, every: $0) }
         sweeper.start { [weak self] in
@@ -44,9 +57,6 @@ public final class Engine: Sendable {
             collectVersions()
         }
         watcher?.start { [weak self] in self?.reload(reason: "files changed") }
-        pool.start { [unowned self] job, worker, slot in
-            self.run(job, on: worker, slot: slot)
-        }
     }
 
     /// The routes new calls can reach now (script names).
@@ -55,7 +65,7 @@ public final class Engine: Sendable {
     /// Whether `POST /route` may have a script: the current version's, or an older
     /// one's that calls in progress still use.
     public func knowsRoute(_ route: String) -> Bool {
-        scripts.withLock { $0.anyHas(route) }
+        versions(for: contexts.current()).anyHas(route)
     }
 
     /// The version new calls get.
@@ -67,7 +77,7 @@ public final class Engine: Sendable {
     /// Makes scripts see `unixTime` as the current time (`ivr.now()`, `os.time()`, `os.date()`);
     /// nil restores the real clock. For `ivr-engine test`.
     public func setClock(_ unixTime: Double?) {
-        clock.withLock { $0 = unixTime }
+        clock.store(ScriptClockOverride.bits(unixTime), ordering: .releasing)
     }
 
     /// A call's state as last saved, if the call is live.
@@ -83,259 +93,122 @@ public final class Engine: Sendable {
 
     /// Decodes `body` and answers it through `completion`, exactly once, within the deadline.
     ///
-    /// `completion` may run on the calling thread (client errors), a Lua worker
-    /// thread, or the deadline timer's thread.
+    /// `completion` runs before this returns, on the calling thread, unless
+    /// another request of the same call is being served: then it runs once that
+    /// one has ended, on the thread that ended it.
     public func submit(route: String, body: [UInt8], contentType: String?,
                        completion: @escaping @Sendable (EngineResult) -> Void) {
-        let arrival = ContinuousClock.now
+        let arrival = ScriptClock.now()
+        let context = contexts.current()
         let request: IVRRequest
         do {
             request = try WireCodec.decodeRequest(body, contentType: contentType, maxBytes: config.maxBody)
         } catch {
             logger.info("bad request", metadata: ["route": "\(route)", "error": "\(error.message)"])
-            metrics.request(route: route, method: "unknown", format: error.format?.rawValue ?? "unknown", action: "",
-                            outcome: .clientError, seconds: (ContinuousClock.now - arrival).seconds)
+            context.metrics.request(route: route, method: "unknown", format: error.format?.rawValue ?? "unknown",
+                                    action: "", outcome: .clientError, seconds: Self.seconds(since: arrival))
             completion(.clientError(error.kind == .tooLarge ? 413 : 400, error))
             return
         }
-        guard serves(route, callID: request.callID) else {
+        guard serves(route, callID: request.callID, context: context) else {
             let error = WireError(.malformed, format: request.format, "no script for route '\(route)'")
-            metrics.request(route: route, method: request.method.rawValue, format: request.format.rawValue, action: "",
-                            outcome: .clientError, seconds: (ContinuousClock.now - arrival).seconds)
+            context.metrics.request(route: route, method: request.method.rawValue, format: request.format.rawValue,
+                                    action: "", outcome: .clientError, seconds: Self.seconds(since: arrival))
             completion(.clientError(404, error))
             return
         }
-        let job = CallJob(request: request, route: route, arrival: arrival, deliver: completion)
-        // Weak: a job answered in time is released at once, not held until its deadline
-        // (whoever still needs it, a lane, the queue or a running worker, keeps it alive).
-        DispatchQueue.global().asyncAfter(deadline: .now() + config.deadline.dispatchInterval) { [self, weak job] in
-            if let job { expire(job) }
+        let turn = store.beginTurn(request.callID, now: CallClock.now()) {
+            QueuedRequest(engine: self, request: request, route: route, arrival: arrival, completion: completion)
         }
-        if lanes.enter(job) { pool.queue.push(job) }
+        if case .granted(let record) = turn {
+            serve(request, route: route, arrival: arrival, record: record, context: context, completion: completion)
+        }
     }
 
     /// ``submit(route:body:contentType:completion:)``, waiting for the answer.
     public func process(route: String, body: [UInt8], contentType: String? = nil) -> EngineResult {
-        let box = Mutex<EngineResult?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        submit(route: route, body: body, contentType: contentType) { result in
-            box.withLock { $0 = result }
-            done.signal()
-        }
-        done.wait()
-        return box.withLock { $0 } ?? .clientError(500, WireError(.malformed, format: nil, "no answer"))
+        let box = ResultBox()
+        submit(route: route, body: body, contentType: contentType) { box.put($0) }
+        return box.take()
     }
 
-    /// Lets queued work finish and stops the workers.
+    /// Stops the sweeper and the reload watcher.
     public func shutdown() {
         sweeper.cancel()
         watcher?.stop()
-        pool.close()
+    }
+
+    /// The thread's copy of the script versions, refreshed when they changed.
+    func versions(for context: ThreadContext) -> ScriptVersions {
+        let generation = versionsGeneration.load(ordering: .acquiring)
+        if context.versionsSeen == generation, let versions = context.versions { return versions }
+        let fresh = scripts.withLock { $0 }
+        context.versions = fresh
+        context.versionsSeen = generation
+        return fresh
+    }
+
+    /// The thread's Lua state, caught up with dropped versions and the test clock.
+    func worker(for context: ThreadContext, versions: ScriptVersions) -> ScriptWorker {
+        let worker = context.worker
+        if context.workerVersionsSeen != context.versionsSeen {
+            worker.retainOnly(versions: Set(versions.all.keys))
+            context.workerVersionsSeen = context.versionsSeen
+        }
+        let clockBits = clock.load(ordering: .acquiring)
+        if context.clockSeen != clockBits {
+            worker.clockOverride = ScriptClockOverride.value(clockBits)
+            context.clockSeen = clockBits
+        }
+        return worker
     }
 
     /// A route serves a request when the current scripts have it, or when the
     /// request's call is in progress on a version that has it.
-    private func serves(_ route: String, callID: String) -> Bool {
-        let (current, anyVersion) = scripts.withLock { ($0.current.routeSet.contains(route), $0.anyHas(route)) }
-        if current { return true }
-        guard anyVersion, let version = store.load(callID, now: CallClock.now())?.scriptVersion else { return false }
-        return scripts.withLock { $0.all[version]?.routeSet.contains(route) ?? false }
+    private func serves(_ route: String, callID: String, context: ThreadContext) -> Bool {
+        let versions = versions(for: context)
+        if versions.current.routeSet.contains(route) { return true }
+        guard versions.anyHas(route), let version = store.load(callID, now: CallClock.now())?.scriptVersion else {
+            return false
+        }
+        return versions.all[version]?.routeSet.contains(route) ?? false
     }
 
-    // MARK: - The worker side
-
-    /// Runs one job on a Lua worker thread.
-    func run(_ job: CallJob, on worker: ScriptWorker, slot: WorkerSlot) {
-        guard !job.isClaimed else { return }  // the deadline answered while it was queued
-        job.running.withLock { $0 = RunningOn(slot: slot, interrupter: worker.interrupter) }
-        let request = job.request
-        let generation = versionsGeneration.load(ordering: .acquiring)
-        if slot.seenGeneration.exchange(generation, ordering: .relaxed) != generation {
-            worker.retainOnly(versions: heldVersions)
-        }
-        let now = clock.withLock { $0 }
-        if worker.clockOverride != now { worker.clockOverride = now }
-        let existing = store.load(job.callID, now: CallClock.now())
-        let bundle = scripts.withLock { $0.scripts(for: existing?.scriptVersion).bundle }
-        var record = existing ?? CallRecord(route: job.route, scriptVersion: bundle.version, lastSeen: CallClock.now())
-        record.seq += 1
-        let call = CallContext(request: request, route: job.route, seq: record.seq)
-        let result = worker.handle(call, state: record.state, bundle: bundle)
-
-        var reply: IVRReply
-        var outcome = Outcome.ok
-        var detail: String?
-        switch (request.method, result.outcome) {
-        case (.hangupCall, .success):
-            reply = .status(0)
-        case (.hangupCall, .failure(let failure)):
-            log(failure, job: job, seq: record.seq, what: "on_hangup failed")
-            reply = .status(0)
-            detail = failure.message
-        case (_, .success(let action?)):
-            reply = .action(action, status: 0)
-            record.state = result.state
-        case (_, .success(nil)):
-            let failure = ScriptFailure(reason: .invalidAction, message: "the handler returned no action", traceback: nil)
-            (reply, outcome, detail) = fallback(for: failure, job: job, call: call, state: record.state, worker: worker, bundle: bundle)
-        case (_, .failure(let failure)):
-            (reply, outcome, detail) = fallback(for: failure, job: job, call: call, state: record.state, worker: worker, bundle: bundle)
-        }
-        job.running.withLock { $0 = nil }
-        guard job.claim() else { return }  // the deadline answered first; nothing is saved
-        if request.method == .hangupCall {
-            store.delete(job.callID)
-        } else {
-            record.lastSeen = CallClock.now()
-            store.save(job.callID, record)
-        }
-        finish(job, reply: reply, outcome: outcome, detail: detail)
-        if request.method == .hangupCall, record.scriptVersion != currentVersion { collectVersions() }
-    }
-
-    private func fallback(for failure: ScriptFailure, job: CallJob, call: CallContext, state: StateTable,
-                          worker: ScriptWorker, bundle: ScriptBundle) -> (IVRReply, Outcome, String?) {
-        log(failure, job: job, seq: call.seq, what: "fallback")
-        let reply: IVRReply
-        if job.isClaimed {
-            reply = .status(1)  // the deadline has answered already; this reply is dropped
-        } else if let action = worker.fallback(call, state: state, bundle: bundle, failure: failure) {
-            reply = .action(action, status: 0)
-        } else {
-            reply = .builtinFallback(for: job.request.method, language: config.limits.language)
-        }
-        return (reply, .fallback(failure.reason), failure.message)
-    }
-
-    private func log(_ failure: ScriptFailure, job: CallJob, seq: Int, what: String) {
-        metrics.scriptError(route: job.route, reason: failure.reason.rawValue)
-        var metadata: Logger.Metadata = [
-            "route": "\(job.route)", "call.id": "\(job.callID)", "call.seq": "\(seq)",
-            "reason": "\(failure.reason.rawValue)", "error": "\(failure.message)",
-        ]
-        if let traceback = failure.traceback { metadata["traceback"] = "\(traceback)" }
-        logger.warning("\(what)", metadata: metadata)
-    }
-
-    // MARK: - The deadline side
-
-    /// Answers a job still unanswered at its deadline with a prepared fallback,
-    /// and gets its Lua state interrupted and replaced.
-    func expire(_ job: CallJob) {
-        guard job.claim() else { return }
-        let method = job.request.method
-        let now = CallClock.now()
-        let existing = store.load(job.callID, now: now)
-        let prepared = scripts.withLock { $0.scripts(for: existing?.scriptVersion).staticFallback(route: job.route, method: method) }
-        let reply: IVRReply
-        switch method {
-        case .hangupCall: reply = .status(0)
-        default: reply = prepared.map { .action($0, status: 0) } ?? .builtinFallback(for: method, language: config.limits.language)
-        }
-        // Under the job's lock, so the worker cannot have moved on to another job meanwhile.
-        job.running.withLock { running in
-            guard let running else { return }
-            running.interrupter.interrupt()
-            pool.abandon(running.slot)
-        }
-        // The request counts in call.seq; the state stays as it was.
-        if method == .hangupCall {
-            store.delete(job.callID)
-        } else if var record = existing {
-            // The call's lane is still held, so no other request of it changed the record meanwhile.
-            record.seq += 1
-            record.lastSeen = now
-            store.save(job.callID, record)
-        }
-        logger.warning("deadline passed: answered with the fallback",
-                       metadata: ["route": "\(job.route)", "call.id": "\(job.callID)", "reason": "deadline"])
-        finish(job, reply: reply, outcome: method == .hangupCall ? .ok : .fallback(.deadline),
-               detail: "no answer within the deadline")
-    }
-
-    /// Encodes and delivers a claimed job's reply, then lets the call's next request go.
-    private func finish(_ job: CallJob, reply: IVRReply, outcome: Outcome, detail: String?) {
-        let format = job.request.format
-        let body = WireCodec.encode(reply, as: format)
-        let action: String
-        switch reply {
-        case .action(let a, _): action = a.kind.wireName
-        case .status: action = ""
-        }
-        metrics.request(route: job.route, method: job.request.method.rawValue, format: format.rawValue, action: action,
-                        outcome: outcome, seconds: (ContinuousClock.now - job.arrival).seconds)
-        job.deliver(EngineResult(httpStatus: 200, contentType: format.contentType, body: body, format: format,
-                                 request: job.request, reply: reply, outcome: outcome, detail: detail))
-        if let next = lanes.leave(job.callID) { pool.queue.push(next) }
+    static func seconds(since start: Int64) -> Double {
+        Double(ScriptClock.now() - start) * 1e-9
     }
 }
 
-/// A repeating timer on a global queue. DispatchSource is thread-safe, though not marked Sendable.
-final class Sweeper: Sendable {
-    nonisolated(unsafe) private let timer: any DispatchSourceTimer
+/// A request that arrived while another request of its call was being served:
+/// it waits in the store, holding no thread, until the call's turn is its own.
+struct QueuedRequest: CallTurnWaiter {
+    let engine: Engine
+    let request: IVRRequest
+    let route: String
+    let arrival: Int64
+    let completion: @Sendable (EngineResult) -> Void
 
-    init(every seconds: Double) {
-        timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
-        timer.schedule(deadline: .now() + seconds, repeating: seconds)
+    func turnGranted(_ record: CallRecord?) {
+        engine.serve(request, route: route, arrival: arrival, record: record,
+                     context: engine.contexts.current(), completion: completion)
     }
-
-    func start(_ work: @escaping @Sendable () -> Void) {
-        timer.setEventHandler(handler: work)
-        timer.resume()
-    }
-
-    func cancel() { timer.cancel() }
 }
 
-// MARK: - Reload
+/// Holds the answer for ``Engine/process(route:body:contentType:)``, which
+/// usually comes before `submit` returns (then nothing waits), and otherwise
+/// from the thread that ends the call's earlier request.
+private final class ResultBox: Sendable {
+    private let result = Mutex<EngineResult?>(nil)
+    private let ready = DispatchSemaphore(value: 0)
 
-extension Engine {
-    /// Loads the scripts directory again as a new version, compiles and checks
-    /// every script, and activates it atomically unless it brings new problems
-    /// (then the previous version keeps serving). Calls in progress stay on
-    /// the version they started on. Returns whether a new version was activated.
-    @discardableResult
-    public func reload(reason: String) -> Bool {
-        reloading.withLock { lastVersion in
-            let bundle: ScriptBundle
-            do {
-                bundle = try ScriptBundle.load(directory: config.scriptsDirectory, version: lastVersion + 1)
-            } catch {
-                logger.error("reload failed: the previous scripts keep serving", metadata: ["error": "\(error)"])
-                metrics.reload("failed")
-                return false
-            }
-            let current = scripts.withLock { $0.current }
-            if bundle.files == current.bundle.files { return false }
-            let loaded = LoadedScripts.prepare(bundle, limits: config.limits, logger: logger)
-            let known = Set(current.problems.map(\.message))
-            let fresh = loaded.problems.filter { !known.contains($0.message) }
-            guard fresh.isEmpty else {
-                logger.error("reload rejected: the previous scripts keep serving",
-                             metadata: ["problems": "\(fresh.map(\.message).joined(separator: "; "))"])
-                metrics.reload("failed")
-                return false
-            }
-            metrics.reload("ok")
-            lastVersion += 1
-            scripts.withLock { $0.activate(loaded) }
-            logger.info("scripts reloaded", metadata: ["version": "\(bundle.version)", "reason": "\(reason)",
-                                                       "routes": "\(bundle.routes.joined(separator: ","))"])
-            collectVersions()
-            return true
-        }
+    func put(_ value: EngineResult) {
+        result.withLock { $0 = value }
+        ready.signal()
     }
 
-    /// Drops the script versions no live call uses any more (workers free them
-    /// from their Lua states before their next job).
-    func collectVersions() {
-        guard scripts.withLock({ $0.all.count }) > 1 else { return }
-        let inUse = store.versionsInUse(now: CallClock.now())
-        let dropped = scripts.withLock { versions -> Bool in
-            let before = versions.all.count
-            return versions.retain(inUse).count != before
-        }
-        if dropped { versionsGeneration.add(1, ordering: .releasing) }
+    func take() -> EngineResult {
+        ready.wait()
+        return result.withLock { $0 } ?? .clientError(500, WireError(.malformed, format: nil, "no answer"))
     }
 }
 
@@ -345,9 +218,12 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 
-    /// This duration for Dispatch.
-    var dispatchInterval: DispatchTimeInterval {
+    /// This duration in whole nanoseconds (saturating).
+    var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
-        return .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        let ns = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !ns.overflow else { return .max }
+        let total = ns.partialValue.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return total.overflow ? .max : total.partialValue
     }
 }

@@ -4,8 +4,6 @@ import IVRScript
 public struct EngineConfig: Sendable {
     /// The scripts directory (`--scripts`).
     public var scriptsDirectory: String
-    /// Lua worker threads, each owning one `lua_State`.
-    public var workers: Int
     /// Per-request Lua budgets and the default language.
     public var limits: ScriptLimits
     /// The whole answer leaves within this long of the request's arrival (`--deadline`).
@@ -17,11 +15,10 @@ public struct EngineConfig: Sendable {
     /// How often the scripts directory is checked for changes; nil: no hot reload (SIGHUP still works).
     public var watchInterval: Duration?
 
-    public init(scriptsDirectory: String = "sample-menus", workers: Int = 2, limits: ScriptLimits = ScriptLimits(),
+    public init(scriptsDirectory: String = "sample-menus", limits: ScriptLimits = ScriptLimits(),
                 deadline: Duration = .milliseconds(3000), stateTTL: Double = 7200, maxBody: Int = 65536,
                 watchInterval: Duration? = .milliseconds(500)) {
         self.scriptsDirectory = scriptsDirectory
-        self.workers = workers
         self.limits = limits
         self.deadline = deadline
         self.stateTTL = stateTTL

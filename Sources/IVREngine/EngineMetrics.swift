@@ -1,8 +1,8 @@
 import Synchronization
 
-/// The engine's Prometheus metrics (cli.md `GET /metrics`), kept in memory and
-/// rendered in the text exposition format.
-public final class EngineMetrics: Sendable {
+/// One thread's counters. The owning thread adds to them under a lock that only
+/// the scraper ever contends for; ``EngineMetrics/render(activeCalls:)`` merges them.
+final class MetricsShard: Sendable {
     struct RequestKey: Hashable {
         var route: String
         var method: String
@@ -23,7 +23,15 @@ public final class EngineMetrics: Sendable {
         mutating func observe(_ seconds: Double) {
             count += 1
             sum += seconds
-            if let i = Self.bounds.firstIndex(where: { seconds <= $0 }) { buckets[i] += 1 }
+            var i = 0
+            while i < Self.bounds.count, seconds > Self.bounds[i] { i += 1 }
+            if i < buckets.count { buckets[i] += 1 }
+        }
+
+        mutating func add(_ other: Histogram) {
+            for i in buckets.indices { buckets[i] += other.buckets[i] }
+            count += other.count
+            sum += other.sum
         }
     }
     struct Counters {
@@ -32,11 +40,17 @@ public final class EngineMetrics: Sendable {
         var scriptErrors: [ReasonKey: Int] = [:]
         var fallbacks: [ReasonKey: Int] = [:]
         var reloads: [String: Int] = [:]
+
+        mutating func add(_ other: Counters) {
+            requests.merge(other.requests, uniquingKeysWith: +)
+            duration.add(other.duration)
+            scriptErrors.merge(other.scriptErrors, uniquingKeysWith: +)
+            fallbacks.merge(other.fallbacks, uniquingKeysWith: +)
+            reloads.merge(other.reloads, uniquingKeysWith: +)
+        }
     }
 
-    private let counters = Mutex(Counters())
-
-    public init() {}
+    let counters = Mutex(Counters())
 
     /// Counts one answered request.
     func request(route: String, method: String, format: String, action: String, outcome: Outcome, seconds: Double) {
@@ -66,10 +80,25 @@ public final class EngineMetrics: Sendable {
     func reload(_ outcome: String) {
         counters.withLock { $0.reloads[outcome, default: 0] += 1 }
     }
+}
+
+/// The engine's Prometheus metrics (cli.md `GET /metrics`): per-thread
+/// ``MetricsShard``s merged on scrape, rendered in the text exposition format.
+public final class EngineMetrics: Sendable {
+    /// Counters of work done outside a serving thread's context (reloads).
+    let shared = MetricsShard()
+    private let contexts: ThreadContexts
+
+    init(contexts: ThreadContexts) {
+        self.contexts = contexts
+    }
 
     /// The metrics in Prometheus text format (version 0.0.4).
     public func render(activeCalls: Int) -> String {
-        let c = counters.withLock { $0 }
+        var c = shared.counters.withLock { $0 }
+        for context in contexts.contexts {
+            c.add(context.metrics.counters.withLock { $0 })
+        }
         var out = ""
         out += "# HELP ivr_requests_total Requests answered, by route, method, format, action and outcome.\n"
         out += "# TYPE ivr_requests_total counter\n"
@@ -80,7 +109,7 @@ public final class EngineMetrics: Sendable {
         out += "# HELP ivr_request_duration_seconds Time from a request's arrival to its answer.\n"
         out += "# TYPE ivr_request_duration_seconds histogram\n"
         var cumulative = 0
-        for (i, bound) in Histogram.bounds.enumerated() {
+        for (i, bound) in MetricsShard.Histogram.bounds.enumerated() {
             cumulative += c.duration.buckets[i]
             out += "ivr_request_duration_seconds_bucket{le=\"\(bound)\"} \(cumulative)\n"
         }

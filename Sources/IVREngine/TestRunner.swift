@@ -33,7 +33,6 @@ public struct TestRunner {
         self.limits = limits
         self.logger = logger
         self.engineConfig.scriptsDirectory = directory
-        self.engineConfig.workers = 1
         self.engineConfig.watchInterval = nil
     }
 

@@ -22,6 +22,8 @@ final class ScriptRuntime {
     var currentRoute: String?
     /// Set when the state should be replaced after the current entry point returns.
     var needsReplacement = false
+    /// The request's deadline (``ScriptClock``, 0: none): runs stop there even with budget left.
+    var requestDeadline: Int64 = 0
 
     init?(limits: ScriptLimits, logger: Logger, interrupter: ScriptInterrupter, clockOverride: Double?) {
         var callbacks = Self.callbacks
@@ -57,7 +59,7 @@ final class ScriptRuntime {
     /// On success the results replace them above `msgh`; on failure `msgh` is popped
     /// too and the failure returned.
     func run(nargs: Int32, nresults: Int32) -> ScriptFailure? {
-        let status = ivr_run(lua.L, nargs, nresults, limits.timeoutNanoseconds)
+        let status = ivr_run_until(lua.L, nargs, nresults, limits.timeoutNanoseconds, requestDeadline)
         guard status != LUA_OK else { return nil }
         let failure = failure(status: status)
         lua.pop(2)

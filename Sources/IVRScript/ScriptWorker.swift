@@ -1,3 +1,4 @@
+import CLuaShims
 import IVRState
 import IVRWire
 import Logging
@@ -48,8 +49,11 @@ public final class ScriptWorker {
 
     /// Runs the handler that lua-api.md's dispatch table picks for `call.request.method`,
     /// from the script of `call.route` in `bundle`.
-    public func handle(_ call: CallContext, state: StateTable, bundle: ScriptBundle) -> ScriptResult {
-        serve(orElse: ScriptResult(outcome: .failure(Self.noState), state: state)) {
+    ///
+    /// `deadline` (``ScriptClock`` nanoseconds, 0: none) stops the handler there even
+    /// with time budget left; it then fails with ``FallbackReason/deadline``.
+    public func handle(_ call: CallContext, state: StateTable, bundle: ScriptBundle, deadline: Int64 = 0) -> ScriptResult {
+        serve(deadline: deadline, orElse: ScriptResult(outcome: .failure(Self.noState), state: state)) {
             $0.handle(call, state: state, bundle: bundle)
         }
     }
@@ -60,8 +64,8 @@ public final class ScriptWorker {
     /// it fails, or its action is of the wrong kind for the request (the engine then
     /// uses `IVRReply.builtinFallback`).
     public func fallback(_ call: CallContext, state: StateTable, bundle: ScriptBundle,
-                         failure: ScriptFailure) -> IVRAction? {
-        serve(orElse: nil) { $0.fallback(call, state: state, bundle: bundle, failure: failure) }
+                         failure: ScriptFailure, deadline: Int64 = 0) -> IVRAction? {
+        serve(deadline: deadline, orElse: nil) { $0.fallback(call, state: state, bundle: bundle, failure: failure) }
     }
 
     /// A route's `fallback` when it is a plain action (built when the script loaded)
@@ -87,13 +91,17 @@ public final class ScriptWorker {
     public var memoryInUse: Int { runtime?.memoryUsed ?? 0 }
 
     /// Runs `body` on the state (making one if needed) while the interrupter is armed.
-    private func serve<T>(orElse fallback: T, _ body: (ScriptRuntime) -> T) -> T {
+    private func serve<T>(deadline: Int64 = 0, orElse fallback: T, _ body: (ScriptRuntime) -> T) -> T {
         if runtime == nil {
             runtime = ScriptRuntime(limits: limits, logger: logger, interrupter: interrupter, clockOverride: clockOverride)
         }
         guard let runtime else { return fallback }
         interrupter.begin()
-        defer { interrupter.end() }
+        runtime.requestDeadline = deadline
+        defer {
+            runtime.requestDeadline = 0
+            interrupter.end()
+        }
         let result = body(runtime)
         if runtime.needsReplacement {
             logger.info("replacing a Lua state still full after a memory failure",
@@ -104,4 +112,9 @@ public final class ScriptWorker {
     }
 
     private static let noState = ScriptFailure(reason: .memory, message: "could not create a Lua state")
+}
+
+/// The monotonic clock of request deadlines (`CLOCK_MONOTONIC`), in nanoseconds.
+public enum ScriptClock {
+    public static func now() -> Int64 { ivr_monotonic_now() }
 }

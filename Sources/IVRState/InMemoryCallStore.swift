@@ -11,17 +11,29 @@ public enum CallClock {
 }
 
 /// Call records in this process's memory, in shards so that calls rarely
-/// contend for one lock.
+/// contend for one lock. Each entry also holds the call's turn: whether a
+/// request of it is being served, and the requests waiting behind it.
 public final class InMemoryCallStore: CallStore {
+    /// One call: its record (none yet for a new call being served) and its turn.
+    private struct Entry {
+        var record: CallRecord?
+        var busy = false
+        var waiting: [any CallTurnWaiter] = []
+    }
+    private struct Calls {
+        var entries: [String: Entry] = [:]
+        /// Entries holding a record (the live calls).
+        var records = 0
+    }
     /// One lock and the calls it guards.
     private final class Shard: Sendable {
-        let calls = Mutex<[String: CallRecord]>([:])
+        let calls = Mutex(Calls())
     }
     private let shards: [Shard]
     /// Seconds of idleness after which a call is forgotten (`--state-ttl`).
     public let ttl: Double
 
-    public init(ttl: Double, shardCount: Int = 32) {
+    public init(ttl: Double, shardCount: Int = 64) {
         self.ttl = ttl
         self.shards = (0..<max(1, shardCount)).map { _ in Shard() }
     }
@@ -32,23 +44,61 @@ public final class InMemoryCallStore: CallStore {
         return shards[Int(h % UInt64(shards.count))]
     }
 
-    public func load(_ callID: String, now: Double) -> CallRecord? {
-        shard(callID).calls.withLock { calls in
-            guard let record = calls[callID] else { return nil }
-            if now - record.lastSeen > ttl {
-                calls[callID] = nil
-                return nil
+    public func beginTurn(_ callID: String, now: Double, waiter: () -> any CallTurnWaiter) -> CallTurn {
+        let ttl = self.ttl
+        return shard(callID).calls.withLock { calls in
+            var turn = CallTurn.queued
+            var expired = false
+            // One hash of the key: the entry is created in place when absent.
+            Self.mutate(&calls.entries[callID, default: Entry()]) { entry in
+                if entry.busy {
+                    entry.waiting.append(waiter())
+                    return
+                }
+                entry.busy = true
+                if let record = entry.record, now - record.lastSeen > ttl {
+                    entry.record = nil
+                    expired = true
+                }
+                turn = .granted(entry.record)
             }
-            return record
+            if expired { calls.records -= 1 }
+            return turn
         }
     }
 
-    public func save(_ callID: String, _ record: CallRecord) {
-        shard(callID).calls.withLock { $0[callID] = record }
+    public func endTurn(_ callID: String, _ change: CallChange, now: Double) -> (any CallTurnWaiter, CallRecord?)? {
+        shard(callID).calls.withLock { calls in
+            guard let i = calls.entries.index(forKey: callID) else { return nil }
+            var next: (any CallTurnWaiter, CallRecord?)?
+            var remove = false
+            Self.mutate(&calls.entries.values[i]) { entry in
+                let had = entry.record != nil
+                switch change {
+                case .save(let record): entry.record = record
+                case .delete: entry.record = nil
+                case .keep: break
+                }
+                calls.records += (entry.record != nil ? 1 : 0) - (had ? 1 : 0)
+                if entry.waiting.isEmpty {
+                    entry.busy = false
+                    remove = entry.record == nil
+                } else {
+                    next = (entry.waiting.removeFirst(), entry.record)
+                }
+            }
+            if remove { calls.entries.remove(at: i) }
+            return next
+        }
     }
 
-    public func delete(_ callID: String) {
-        _ = shard(callID).calls.withLock { $0.removeValue(forKey: callID) }
+    private static func mutate(_ entry: inout Entry, _ body: (inout Entry) -> Void) { body(&entry) }
+
+    public func load(_ callID: String, now: Double) -> CallRecord? {
+        shard(callID).calls.withLock { calls in
+            guard let record = calls.entries[callID]?.record, now - record.lastSeen <= ttl else { return nil }
+            return record
+        }
     }
 
     @discardableResult
@@ -56,9 +106,13 @@ public final class InMemoryCallStore: CallStore {
         var removed = 0
         for shard in shards {
             removed += shard.calls.withLock { calls in
-                let before = calls.count
-                calls = calls.filter { now - $0.value.lastSeen <= ttl }
-                return before - calls.count
+                let before = calls.entries.count
+                calls.entries = calls.entries.filter { _, entry in
+                    entry.busy || (entry.record.map { now - $0.lastSeen <= ttl } ?? false)
+                }
+                let gone = before - calls.entries.count
+                calls.records -= gone
+                return gone
             }
         }
         return removed
@@ -68,13 +122,16 @@ public final class InMemoryCallStore: CallStore {
         var versions = Set<Int>()
         for shard in shards {
             shard.calls.withLock { calls in
-                for record in calls.values where now - record.lastSeen <= ttl { versions.insert(record.scriptVersion) }
+                for entry in calls.entries.values {
+                    if let record = entry.record, now - record.lastSeen <= ttl { versions.insert(record.scriptVersion) }
+                }
             }
         }
         return versions
     }
 
     public var count: Int {
-        shards.reduce(0) { total, shard in total + shard.calls.withLock { $0.count } }
+        shards.reduce(0) { total, shard in total + shard.calls.withLock { $0.records } }
     }
 }
+

@@ -25,10 +25,8 @@ struct ServeCommand: ParsableCommand {
     var host: String = "0.0.0.0"
     @Option(help: "Port to listen on; 0 picks a free one.")
     var port: Int = 8080
-    @Option(help: "HTTP threads (default: the number of cores).")
+    @Option(help: "HTTP threads, each running scripts on a Lua state of its own (default: the number of cores).")
     var threads: Int?
-    @Option(help: "Lua worker threads, one Lua state each (default: --threads).")
-    var workers: Int?
     @OptionGroup var script: ScriptOptions
     @Option(help: "The answer leaves within this many milliseconds of the request's arrival, fallback included.")
     var deadline: Int = 3000
@@ -50,7 +48,6 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         guard deadline > 0 else { throw ValidationError("--deadline must be positive") }
         guard stateTTL > 0 else { throw ValidationError("--state-ttl must be positive") }
         guard reloadInterval >= 0 else { throw ValidationError("--reload-interval must be 0 or more") }
@@ -62,7 +59,7 @@ struct ServeCommand: ParsableCommand {
         let logger = LogSetup.bootstrap(format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let config = EngineConfig(
-            scriptsDirectory: scripts, workers: workers ?? threads,
+            scriptsDirectory: scripts,
             limits: script.limits,
             deadline: .milliseconds(deadline), stateTTL: Double(stateTTL), maxBody: maxBody,
             watchInterval: reloadInterval > 0 ? .milliseconds(reloadInterval) : nil)

@@ -75,7 +75,7 @@ struct SimulateCommand: ParsableCommand {
     func run() throws {
         let logger = LogSetup.bootstrap(format: .text, level: .info)
         let config = EngineConfig(
-            scriptsDirectory: scripts, workers: 1, limits: script.limits,
+            scriptsDirectory: scripts, limits: script.limits,
             deadline: .milliseconds(max(3000, 2 * script.scriptTimeout + 1000)), watchInterval: nil)
         let engine: Engine
         do {

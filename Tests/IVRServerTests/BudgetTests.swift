@@ -59,18 +59,19 @@ import Testing
         #expect(ok["ACTION"] == .string("MENU"))
     }
 
-    /// A Lua state stuck in a long C call: the deadline answer leaves anyway,
-    /// from another thread, and the worker is replaced.
+    /// A script in one long C call (a pathological pattern): the call is stopped
+    /// at the deadline, the prepared fallback leaves in time, and the only HTTP
+    /// thread, which ran it, serves the next call.
     @Test func deadlineHoldsWhileStateIsStuckInC() throws {
         let server = try TestServer(scripts: ["main.lua": Self.script], deadline: .milliseconds(400),
-                                    scriptTimeout: .milliseconds(5000), workers: 1)
+                                    scriptTimeout: .milliseconds(5000), threads: 1)
         let client = try server.client()
         let start = ContinuousClock.now
         let reply = try Wire.parse(try client.request("POST", "/", body: Wire.getAction("stuck", menu: "stuck", format: .xml)), .xml)
         let elapsed = ContinuousClock.now - start
         #expect(elapsed < .milliseconds(1500))
         expectFallback(reply)
-        // With its only worker stuck, the engine still answers new calls.
+        // The thread that ran it is free again: the engine answers new calls.
         let ok = try Wire.parse(try client.request("POST", "/", body: Wire.getAction("after-stuck", format: .json)), .json)
         #expect(ok["ACTION"] == .string("MENU"))
     }

@@ -58,7 +58,7 @@ import Testing
           return ivr.menu{ rec = tostring(call.state.n), menu = "m" }
         end
         """
-        let server = try TestServer(scripts: ["main.lua": script], workers: 4)
+        let server = try TestServer(scripts: ["main.lua": script], threads: 4)
         let id = "serialized-call-0000000000000001"
         _ = try server.client().request("POST", "/", body: Wire.getAction(id, format: .json))
         let seen = Mutex<[String]>([])

@@ -188,7 +188,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let engine = try Engine(config: EngineConfig(scriptsDirectory: dir, workers: 1, watchInterval: nil),
+        let engine = try Engine(config: EngineConfig(scriptsDirectory: dir, watchInterval: nil),
                                 store: InMemoryCallStore(ttl: 60), logger: logger)
         defer { engine.shutdown() }
         #expect(engine.routes == ["main"])

@@ -117,6 +117,11 @@ void ivr_push_msgh(lua_State *L);
  * On failure the stack ends with `msgh, message`.
  */
 int ivr_run(lua_State *L, int nargs, int nresults, int64_t budget_ns);
+/* ivr_run, also stopped at `request_deadline_ns` (CLOCK_MONOTONIC, 0: none) when
+ * that comes before the budget: the run then fails as IVR_FIRED_DEADLINE. */
+int ivr_run_until(lua_State *L, int nargs, int nresults, int64_t budget_ns, int64_t request_deadline_ns);
+/* CLOCK_MONOTONIC in nanoseconds: the clock of request deadlines. */
+int64_t ivr_monotonic_now(void);
 /* Why the last run was stopped: IVR_FIRED_*. */
 int ivr_last_fired(lua_State *L);
 /* Whether the allocator refused memory during the last run. */

@@ -1,0 +1,131 @@
+import IVRScript
+import IVRState
+import IVRWire
+import Logging
+
+/// Serving a request once its call's turn is its own: run the handler (or the
+/// fallback path), end the turn saving what the outcome allows, answer, and
+/// hand the turn to the call's next waiting request.
+extension Engine {
+    func serve(_ request: IVRRequest, route: String, arrival: Int64, record existing: CallRecord?,
+               context: ThreadContext, completion: @Sendable (EngineResult) -> Void) {
+        let versions = versions(for: context)
+        let scripts = versions.scripts(for: existing?.scriptVersion)
+        var record = existing ?? CallRecord(route: route, scriptVersion: scripts.bundle.version, lastSeen: 0)
+        record.seq += 1
+        let call = CallContext(request: request, route: route, seq: record.seq)
+        let deadline = arrival + deadlineBudget
+        let method = request.method
+
+        var reply: IVRReply
+        var outcome = Outcome.ok
+        var detail: String?
+        var saved = record  // on the fallback path the state stays as it was; the request still counts
+        if ScriptClock.now() >= deadline {
+            // It waited behind an earlier request of its call until its own deadline.
+            (reply, outcome, detail) = deadlineAnswer(call, scripts: scripts)
+        } else {
+            let worker = worker(for: context, versions: versions)
+            let result = worker.handle(call, state: record.state, bundle: scripts.bundle, deadline: deadline)
+            switch (method, result.outcome) {
+            case (.hangupCall, .success):
+                reply = .status(0)
+            case (.hangupCall, .failure(let failure)):
+                log(failure, call: call, context: context, what: "on_hangup failed")
+                reply = .status(0)
+                detail = failure.message
+            case (_, .success(let action?)):
+                reply = .action(action, status: 0)
+                saved.state = result.state
+            case (_, .success(nil)):
+                let failure = ScriptFailure(reason: .invalidAction, message: "the handler returned no action")
+                (reply, outcome, detail) = fallback(for: failure, call: call, state: record.state, worker: worker,
+                                                    scripts: scripts, deadline: deadline, context: context)
+            case (_, .failure(let failure)):
+                (reply, outcome, detail) = fallback(for: failure, call: call, state: record.state, worker: worker,
+                                                    scripts: scripts, deadline: deadline, context: context)
+            }
+        }
+        let change: CallChange
+        if method == .hangupCall {
+            change = .delete
+        } else {
+            saved.lastSeen = CallClock.now()
+            change = .save(saved)
+        }
+        let next = store.endTurn(request.callID, change, now: CallClock.now())
+        answer(call, reply: reply, outcome: outcome, detail: detail, arrival: arrival, context: context,
+               completion: completion)
+        if method == .hangupCall, record.scriptVersion != versions.current.bundle.version { collectVersions() }
+        if let (waiter, record) = next { grant(waiter, record, context: context) }
+    }
+
+    /// Lets the call's next request run, on this thread; a chain of waiting
+    /// requests runs as a loop here, not as a recursion.
+    private func grant(_ waiter: any CallTurnWaiter, _ record: CallRecord?, context: ThreadContext) {
+        context.grants.append((waiter, record))
+        guard !context.granting else { return }
+        context.granting = true
+        while !context.grants.isEmpty {
+            let (next, record) = context.grants.removeFirst()
+            next.turnGranted(record)
+        }
+        context.granting = false
+    }
+
+    /// The fallback path (lua-api.md "Fallback"): the script's `fallback` within
+    /// what is left of the deadline, else the built-in answer. A handler stopped
+    /// by the deadline itself gets the prepared plain-action fallback at once.
+    private func fallback(for failure: ScriptFailure, call: CallContext, state: StateTable, worker: ScriptWorker,
+                          scripts: LoadedScripts, deadline: Int64, context: ThreadContext) -> (IVRReply, Outcome, String?) {
+        log(failure, call: call, context: context, what: "fallback")
+        let method = call.request.method
+        let action: IVRAction?
+        if failure.reason == .deadline {
+            action = scripts.staticFallback(route: call.route, method: method)
+        } else {
+            action = worker.fallback(call, state: state, bundle: scripts.bundle, failure: failure, deadline: deadline)
+        }
+        let reply = action.map { IVRReply.action($0, status: 0) }
+            ?? .builtinFallback(for: method, language: config.limits.language)
+        return (reply, .fallback(failure.reason), failure.message)
+    }
+
+    /// The answer of a request whose deadline passed before its handler could run.
+    private func deadlineAnswer(_ call: CallContext, scripts: LoadedScripts) -> (IVRReply, Outcome, String?) {
+        let method = call.request.method
+        logger.warning("deadline passed: answered with the fallback",
+                       metadata: ["route": "\(call.route)", "call.id": "\(call.request.callID)", "reason": "deadline"])
+        if method == .hangupCall { return (.status(0), .ok, "no answer within the deadline") }
+        let reply = scripts.staticFallback(route: call.route, method: method).map { IVRReply.action($0, status: 0) }
+            ?? .builtinFallback(for: method, language: config.limits.language)
+        return (reply, .fallback(.deadline), "no answer within the deadline")
+    }
+
+    private func log(_ failure: ScriptFailure, call: CallContext, context: ThreadContext, what: String) {
+        context.metrics.scriptError(route: call.route, reason: failure.reason.rawValue)
+        var metadata: Logger.Metadata = [
+            "route": "\(call.route)", "call.id": "\(call.request.callID)", "call.seq": "\(call.seq)",
+            "reason": "\(failure.reason.rawValue)", "error": "\(failure.message)",
+        ]
+        if let traceback = failure.traceback { metadata["traceback"] = "\(traceback)" }
+        logger.warning("\(what)", metadata: metadata)
+    }
+
+    /// Encodes and delivers a reply, counting it.
+    private func answer(_ call: CallContext, reply: IVRReply, outcome: Outcome, detail: String?, arrival: Int64,
+                        context: ThreadContext, completion: @Sendable (EngineResult) -> Void) {
+        let request = call.request
+        let format = request.format
+        let body = WireCodec.encode(reply, as: format)
+        let action: String
+        switch reply {
+        case .action(let a, _): action = a.kind.wireName
+        case .status: action = ""
+        }
+        context.metrics.request(route: call.route, method: request.method.rawValue, format: format.rawValue,
+                                action: action, outcome: outcome, seconds: Self.seconds(since: arrival))
+        completion(EngineResult(httpStatus: 200, contentType: format.contentType, body: body, format: format,
+                                request: request, reply: reply, outcome: outcome, detail: detail))
+    }
+}
