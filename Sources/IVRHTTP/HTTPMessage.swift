@@ -17,10 +17,14 @@ public struct HTTPRequest: Sendable {
 
     /// Strips the query string and one trailing slash: `/main/?x=1` is `/main`.
     public static func normalize(_ raw: String) -> String {
-        var path = Substring(raw)
-        if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<q] }
-        while path.count > 1, path.hasSuffix("/") { path = path.dropLast() }
-        return path.isEmpty ? "/" : String(path)
+        let utf8 = raw.utf8
+        var end = utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? utf8.endIndex
+        while utf8.distance(from: utf8.startIndex, to: end) > 1, utf8[utf8.index(before: end)] == UInt8(ascii: "/") {
+            end = utf8.index(before: end)
+        }
+        if end == utf8.startIndex { return "/" }
+        if end == utf8.endIndex { return raw }
+        return String(raw[..<end])
     }
 }
 

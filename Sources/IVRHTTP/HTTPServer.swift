@@ -34,7 +34,8 @@ public final class HTTPServer: Sendable {
         let started: OpaquePointer? = host.withCString { hostPtr in
             var c = ivr_http_config(host: hostPtr, port: UInt16(config.port), threads: UInt32(max(1, config.threads)),
                                     idle_timeout: UInt32(max(0, config.idleTimeout)),
-                                    connection_limit: UInt32(max(1, config.connectionLimit)))
+                                    connection_limit: UInt32(max(1, config.connectionLimit)),
+                                    connection_memory: UInt32(clamping: max(2048, config.connectionMemory)))
             return ivr_http_start(&c, accessCallback, me, completedCallback, me)
         }
         guard let started else {

@@ -12,14 +12,19 @@ public struct HTTPServerConfig: Sendable {
     public var connectionLimit: Int
     /// Largest body accepted; larger ones get 413.
     public var maxBody: Int
+    /// Bytes of each connection's header and read buffer pool. libmicrohttpd
+    /// clears it after every request, so it costs per request; request headers
+    /// larger than about half of it are refused (431).
+    public var connectionMemory: Int
 
     public init(host: String = "0.0.0.0", port: Int = 8080, threads: Int = 2, idleTimeout: Int = 30,
-                connectionLimit: Int = 4096, maxBody: Int = 65536) {
+                connectionLimit: Int = 4096, maxBody: Int = 65536, connectionMemory: Int = 8192) {
         self.host = host
         self.port = port
         self.threads = threads
         self.idleTimeout = idleTimeout
         self.connectionLimit = connectionLimit
         self.maxBody = maxBody
+        self.connectionMemory = connectionMemory
     }
 }

@@ -36,8 +36,8 @@ extension ScriptRuntime {
         }
         var given = fields
         if kind == .call {
-            if given["CALLERID"] == nil { given["CALLERID"] = .string(current?.request.string("CALLER_ID") ?? "") }
-            if given["CALLERNAME"] == nil { given["CALLERNAME"] = .string(current?.request.string("CALLER_NAME") ?? "") }
+            if given["CALLERID"] == nil { given["CALLERID"] = .string(current?.request.callerID ?? "") }
+            if given["CALLERNAME"] == nil { given["CALLERNAME"] = .string(current?.request.callerName ?? "") }
         }
         let takesLanguage = !kind.isLayerAction || kind == .layerSayDigits
         do {

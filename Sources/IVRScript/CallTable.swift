@@ -18,20 +18,20 @@ extension LuaState {
         let request = call.request
         newTable(hash: 16)
         push(request.callID); setField(-2, "id")
-        push(request.string("DID")); setField(-2, "did")
-        push(request.string("CALLER_ID")); setField(-2, "caller_id")
-        push(request.string("CALLER_NAME")); setField(-2, "caller_name")
+        push(request.did); setField(-2, "did")
+        push(request.callerID); setField(-2, "caller_id")
+        push(request.callerName); setField(-2, "caller_name")
         push(request.method.rawValue); setField(-2, "method")
         push(request.format.rawValue); setField(-2, "format")
         push(call.route); setField(-2, "route")
         push(Int64(call.seq)); setField(-2, "seq")
         switch request.method {
         case .getIVRAction:
-            push(request.string("DTMF")); setField(-2, "dtmf")
-            push(request.string("MENU")); setField(-2, "menu")
-            push(request.string("PREVIOUS_MENU")); setField(-2, "previous_menu")
+            push(request.dtmf); setField(-2, "dtmf")
+            push(request.menu); setField(-2, "menu")
+            push(request.previousMenu); setField(-2, "previous_menu")
         case .layerInput:
-            push(request.string("DTMF")); setField(-2, "dtmf")
+            push(request.dtmf); setField(-2, "dtmf")
             pushOptional(request.int("LAYER_ID")); setField(-2, "layer_id")
             pushOptional(request.int("PREVIOUS_LAYER_ID")); setField(-2, "previous_layer_id")
         case .hangupCall:

@@ -114,7 +114,7 @@ extension ScriptRuntime {
     private func pushHandler(for request: IVRRequest, record: Int32) -> HandlerLookup {
         switch request.method {
         case .getIVRAction:
-            let menu = request.string("MENU")
+            let menu = request.menu
             if menu == "-1" || menu.isEmpty {
                 return pushFirst([.onStart, .onInput], record: record,
                                  missing: "GET_IVR_ACTION with MENU '\(menu)': define on_start or on_input")

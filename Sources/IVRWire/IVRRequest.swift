@@ -27,16 +27,28 @@ public struct IVRRequest: Sendable, Equatable {
     public var method: IVRMethod
     public var format: WireFormat
     /// Every field as received, keyed by its wire name.
-    public var fields: [String: WireValue]
+    public let fields: [String: WireValue]
+    /// `IVR_UNIQUE_ID`, the call's key ("" if absent; decoders refuse that).
+    public let callID: String
+    /// The fields every handler's `call` table carries, read once at decoding
+    /// (strings, coerced; "" when absent): `DID`, `CALLER_ID`, `CALLER_NAME`,
+    /// and for GET_IVR_ACTION and IVR_LAYER_INPUT `DTMF`, `MENU`, `PREVIOUS_MENU`.
+    public let did: String, callerID: String, callerName: String
+    public let dtmf: String, menu: String, previousMenu: String
 
     public init(method: IVRMethod, format: WireFormat, fields: [String: WireValue]) {
         self.method = method
         self.format = format
         self.fields = fields
+        func text(_ name: String) -> String { fields[name]?.coercedString ?? "" }
+        callID = text("IVR_UNIQUE_ID")
+        did = text("DID")
+        callerID = text("CALLER_ID")
+        callerName = text("CALLER_NAME")
+        dtmf = method == .hangupCall ? "" : text("DTMF")
+        menu = method == .getIVRAction ? text("MENU") : ""
+        previousMenu = method == .getIVRAction ? text("PREVIOUS_MENU") : ""
     }
-
-    /// `IVR_UNIQUE_ID`, the call's key ("" if absent; decoders refuse that).
-    public var callID: String { string("IVR_UNIQUE_ID") }
 
     /// A string field, coerced from an int when needed; "" when absent or nil.
     public func string(_ name: String) -> String {

@@ -15,10 +15,9 @@ public enum WireCodec {
     public static func decodeRequest(
         _ body: UnsafeRawBufferPointer, contentType: String? = nil, maxBytes: Int = 65536
     ) throws(WireError) -> IVRRequest {
-        let hint = formatHint(contentType)
         let (sniffed, start) = sniff(body)
         guard body.count <= maxBytes else {
-            throw WireError(.tooLarge, format: sniffed ?? hint,
+            throw WireError(.tooLarge, format: sniffed ?? formatHint(contentType),
                             "body of \(body.count) bytes exceeds the limit of \(maxBytes) bytes")
         }
         switch sniffed {
@@ -31,7 +30,7 @@ public enum WireCodec {
             let message = start == body.count
                 ? "the body is empty"
                 : "the body is neither XML-RPC nor JSON (it starts with neither '<' nor '{')"
-            throw WireError(.malformed, format: hint, message)
+            throw WireError(.malformed, format: formatHint(contentType), message)
         }
     }
 
@@ -86,10 +85,24 @@ extension WireCodec {
     /// The format a `Content-Type` suggests, if any.
     static func formatHint(_ contentType: String?) -> WireFormat? {
         guard let contentType else { return nil }
-        let lowered = contentType.lowercased()
-        if lowered.contains("json") { return .json }
-        if lowered.contains("xml") { return .xml }
+        let bytes = Array(contentType.utf8)
+        if contains(bytes, "json") { return .json }
+        if contains(bytes, "xml") { return .xml }
         return nil
+    }
+
+    /// Whether `haystack` holds `needle` (lower-case ASCII), ignoring ASCII case.
+    private static func contains(_ haystack: [UInt8], _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard n > 0, haystack.count >= n else { return false }
+        return needle.withUTF8Buffer { needle in
+            for start in 0...(haystack.count - n) {
+                var i = 0
+                while i < n, haystack[start + i] | 0x20 == needle[i] { i += 1 }
+                if i == n { return true }
+            }
+            return false
+        }
     }
 
     /// The format the first meaningful byte announces, and that byte's offset

@@ -20,6 +20,9 @@ struct ivr_http_config {
     unsigned int idle_timeout;
     /** Most connections at once. */
     unsigned int connection_limit;
+    /** Bytes of libmicrohttpd's per-connection pool (headers and read buffer).
+        The pool is cleared after every request, so its size is paid per request. */
+    unsigned int connection_memory;
 };
 
 /**
