@@ -6,7 +6,8 @@
 
 struct MHD_Daemon *ivr_http_start(const struct ivr_http_config *config,
                                   MHD_AccessHandlerCallback handler, void *handler_cls,
-                                  MHD_RequestCompletedCallback completed, void *completed_cls) {
+                                  MHD_RequestCompletedCallback completed, void *completed_cls,
+                                  MHD_NotifyConnectionCallback connections, void *connections_cls) {
     struct sockaddr_in v4;
     struct sockaddr_in6 v6;
     const struct sockaddr *addr = NULL;
@@ -35,6 +36,7 @@ struct MHD_Daemon *ivr_http_start(const struct ivr_http_config *config,
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(config->connection_memory > 0 ? config->connection_memory : 32768), NULL },
         { MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, completed_cls },
+        { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connections, connections_cls },
         { MHD_OPTION_END, 0, NULL },
     };
     if (config->threads <= 1) {

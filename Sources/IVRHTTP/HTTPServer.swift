@@ -15,7 +15,17 @@ public final class HTTPServer: Sendable {
     private let started = Atomic<Bool>(false)
     /// Exchanges begun and not yet completed.
     let inFlight = Atomic<Int>(0)
+    /// Connections open now.
+    let openConnections = Atomic<Int>(0)
+    /// Set by ``stop(grace:)``: every response from then on closes its connection.
+    let draining = Atomic<Bool>(false)
+    /// Exchanges whose connection is suspended, waiting for a handler that answers
+    /// later: the drain answers them if the grace period runs out (libmicrohttpd
+    /// must never be stopped with a suspended connection). Rare: only requests
+    /// queued behind another request of their call are suspended.
+    let suspended = Mutex<[ObjectIdentifier: HTTPResponder]>([:])
     private let boundPort = Atomic<Int>(0)
+    private let stopping = Mutex<Bool>(false)
 
     public init(config: HTTPServerConfig, handler: any HTTPHandler) {
         self.config = config
@@ -36,7 +46,7 @@ public final class HTTPServer: Sendable {
                                     idle_timeout: UInt32(max(0, config.idleTimeout)),
                                     connection_limit: UInt32(max(1, config.connectionLimit)),
                                     connection_memory: UInt32(clamping: max(2048, config.connectionMemory)))
-            return ivr_http_start(&c, accessCallback, me, completedCallback, me)
+            return ivr_http_start(&c, accessCallback, me, completedCallback, me, connectionCallback, me)
         }
         guard let started else {
             let why = errno == EINVAL ? "'\(config.host)' is not a numeric IPv4 or IPv6 address"
@@ -47,23 +57,42 @@ public final class HTTPServer: Sendable {
         boundPort.store(Int(ivr_http_bound_port(started)), ordering: .releasing)
     }
 
-    /// Stops accepting connections, waits up to `grace` for exchanges in flight
-    /// to be answered, then stops the daemon.
-    public func stop(grace: Duration = .seconds(10)) {
-        guard let daemon else { return }
+    /// Drains and stops: stops accepting connections; answers every request
+    /// already received (each response from now on carries `Connection: close`,
+    /// so keep-alive clients leave after their answer); waits up to `grace` for
+    /// them, answering any still suspended with 503 when it runs out; waits up
+    /// to `linger` more for clients to close the connections that are left
+    /// (idle keep-alive ones); then stops the daemon. Safe to call twice.
+    public func stop(grace: Duration = .seconds(10), linger: Duration = .milliseconds(500)) {
+        guard let daemon, !stopping.withLock({ let was = $0; $0 = true; return was }) else { return }
+        draining.store(true, ordering: .releasing)
         let listener = MHD_quiesce_daemon(daemon)
         if listener >= 0 { close(listener) }
         let clock = ContinuousClock()
         let until = clock.now + grace
         while inFlight.load(ordering: .acquiring) > 0, clock.now < until {
-            usleep(2_000)
+            usleep(1_000)
         }
+        if inFlight.load(ordering: .acquiring) > 0 {
+            // Out of time: answer what still waits, so no connection stays suspended.
+            for responder in suspended.withLock({ Array($0.values) }) {
+                responder.respond(.text(503, "error: the server is shutting down\n", closeConnection: true))
+            }
+            let last = clock.now + .seconds(1)
+            while inFlight.load(ordering: .acquiring) > 0, clock.now < last { usleep(1_000) }
+        }
+        let lingerUntil = clock.now + linger
+        while openConnections.load(ordering: .acquiring) > 0, clock.now < lingerUntil {
+            usleep(1_000)
+        }
+        // An exchange may still be suspended only if its handler never answered in a whole grace period.
+        guard suspended.withLock({ $0.isEmpty }) else { return }
         MHD_stop_daemon(daemon)
         self.daemon = nil
     }
 
     deinit {
-        if let daemon { MHD_stop_daemon(daemon) }
+        stop(grace: .seconds(1), linger: .zero)
     }
 }
 
@@ -97,6 +126,16 @@ private let accessCallback: MHD_AccessHandlerCallback = { cls, connection, url, 
     guard let cls, let connection, let conCls, let uploadSize else { return .NO }
     let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
     return server.access(connection, url: url, method: method, upload: uploadData, uploadSize: uploadSize, context: conCls)
+}
+
+private let connectionCallback: MHD_NotifyConnectionCallback = { cls, _, _, toe in
+    guard let cls else { return }
+    let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+    if toe == MHD_ConnectionNotificationCode(rawValue: 0) {  // MHD_CONNECTION_NOTIFY_STARTED
+        server.openConnections.add(1, ordering: .relaxed)
+    } else {
+        server.openConnections.subtract(1, ordering: .relaxed)
+    }
 }
 
 private let completedCallback: MHD_RequestCompletedCallback = { cls, _, conCls, _ in
@@ -133,6 +172,7 @@ extension HTTPServer {
         if exchange.dispatched {
             // Resumed: the response is ready.
             guard let response = exchange.responder.takeReady() else { return .YES }
+            _ = suspended.withLock { $0.removeValue(forKey: ObjectIdentifier(exchange.responder)) }
             return queue(connection, response)
         }
         exchange.dispatched = true
@@ -146,6 +186,8 @@ extension HTTPServer {
         if let response = exchange.responder.suspendUnlessReady() {
             return queue(connection, response)
         }
+        let responder = exchange.responder
+        suspended.withLock { $0[ObjectIdentifier(responder)] = responder }
         return .YES
     }
 
@@ -178,7 +220,7 @@ extension HTTPServer {
         response.body.withUnsafeBytes { body in
             response.contentType.withCString { type in
                 ivr_http_respond(connection, UInt32(response.status), type, body.baseAddress, body.count,
-                                 response.closeConnection ? 1 : 0)
+                                 response.closeConnection || draining.load(ordering: .relaxed) ? 1 : 0)
             }
         }
     }

@@ -31,7 +31,8 @@ struct ivr_http_config {
  */
 struct MHD_Daemon *ivr_http_start(const struct ivr_http_config *config,
                                   MHD_AccessHandlerCallback handler, void *handler_cls,
-                                  MHD_RequestCompletedCallback completed, void *completed_cls);
+                                  MHD_RequestCompletedCallback completed, void *completed_cls,
+                                  MHD_NotifyConnectionCallback connections, void *connections_cls);
 
 /** The port the daemon is bound to (the real one when started with port 0). */
 uint16_t ivr_http_bound_port(struct MHD_Daemon *daemon);
