@@ -118,12 +118,9 @@ extension Engine {
         let request = call.request
         let format = request.format
         let body = WireCodec.encode(reply, as: format)
-        let action: String
-        switch reply {
-        case .action(let a, _): action = a.kind.wireName
-        case .status: action = ""
-        }
-        context.metrics.request(route: call.route, method: request.method.rawValue, format: format.rawValue,
+        var action: ActionKind?
+        if case .action(let a, _) = reply { action = a.kind }
+        context.metrics.request(route: call.route, method: request.method, format: format,
                                 action: action, outcome: outcome, seconds: Self.seconds(since: arrival))
         completion(EngineResult(httpStatus: 200, contentType: format.contentType, body: body, format: format,
                                 request: request, reply: reply, outcome: outcome, detail: detail))

@@ -105,15 +105,15 @@ public final class Engine: Sendable {
             request = try WireCodec.decodeRequest(body, contentType: contentType, maxBytes: config.maxBody)
         } catch {
             logger.info("bad request", metadata: ["route": "\(route)", "error": "\(error.message)"])
-            context.metrics.request(route: route, method: "unknown", format: error.format?.rawValue ?? "unknown",
-                                    action: "", outcome: .clientError, seconds: Self.seconds(since: arrival))
+            context.metrics.request(route: route, method: nil, format: error.format,
+                                    action: nil, outcome: .clientError, seconds: Self.seconds(since: arrival))
             completion(.clientError(error.kind == .tooLarge ? 413 : 400, error))
             return
         }
         guard serves(route, callID: request.callID, context: context) else {
             let error = WireError(.malformed, format: request.format, "no script for route '\(route)'")
-            context.metrics.request(route: route, method: request.method.rawValue, format: request.format.rawValue,
-                                    action: "", outcome: .clientError, seconds: Self.seconds(since: arrival))
+            context.metrics.request(route: route, method: request.method, format: request.format,
+                                    action: nil, outcome: .clientError, seconds: Self.seconds(since: arrival))
             completion(.clientError(404, error))
             return
         }

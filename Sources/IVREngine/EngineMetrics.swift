@@ -1,14 +1,34 @@
+import IVRScript
+import IVRWire
 import Synchronization
 
 /// One thread's counters. The owning thread adds to them under a lock that only
 /// the scraper ever contends for; ``EngineMetrics/render(activeCalls:)`` merges them.
 final class MetricsShard: Sendable {
+    /// A request's labels: the route, and the rest packed into one integer
+    /// (method, format, action and outcome as small codes), so counting hashes one short string.
     struct RequestKey: Hashable {
         var route: String
-        var method: String
-        var format: String
-        var action: String
-        var outcome: String
+        var code: UInt32
+
+        init(route: String, method: IVRMethod?, format: WireFormat?, action: ActionKind?, outcome: Outcome) {
+            self.route = route
+            let m = method.flatMap { IVRMethod.allCases.firstIndex(of: $0) }.map { UInt32($0) + 1 } ?? 0
+            let f: UInt32 = format == .xml ? 1 : format == .json ? 2 : 0
+            let a = action.flatMap { ActionKind.allCases.firstIndex(of: $0) }.map { UInt32($0) + 1 } ?? 0
+            let o: UInt32
+            switch outcome {
+            case .ok: o = 0
+            case .clientError: o = 1
+            case .fallback: o = 2
+            }
+            code = m | f << 4 | a << 8 | o << 16
+        }
+
+        var method: String { code & 15 == 0 ? "unknown" : IVRMethod.allCases[Int(code & 15) - 1].rawValue }
+        var format: String { ["unknown", "xml", "json"][Int(code >> 4 & 15)] }
+        var action: String { code >> 8 & 255 == 0 ? "" : ActionKind.allCases[Int(code >> 8 & 255) - 1].wireName }
+        var outcome: String { ["ok", "client_error", "fallback"][Int(code >> 16 & 3)] }
     }
     struct ReasonKey: Hashable {
         var route: String
@@ -52,22 +72,16 @@ final class MetricsShard: Sendable {
 
     let counters = Mutex(Counters())
 
-    /// Counts one answered request.
-    func request(route: String, method: String, format: String, action: String, outcome: Outcome, seconds: Double) {
-        let outcomeLabel: String
-        var reason: String?
-        switch outcome {
-        case .ok: outcomeLabel = "ok"
-        case .clientError: outcomeLabel = "client_error"
-        case .fallback(let why):
-            outcomeLabel = "fallback"
-            reason = why.rawValue
-        }
-        let key = RequestKey(route: route, method: method, format: format, action: action, outcome: outcomeLabel)
+    /// Counts one answered request (method and format nil when they could not be told).
+    func request(route: String, method: IVRMethod?, format: WireFormat?, action: ActionKind?, outcome: Outcome,
+                 seconds: Double) {
+        let key = RequestKey(route: route, method: method, format: format, action: action, outcome: outcome)
         counters.withLock { c in
             c.requests[key, default: 0] += 1
             c.duration.observe(seconds)
-            if let reason { c.fallbacks[ReasonKey(route: route, reason: reason), default: 0] += 1 }
+            if case .fallback(let why) = outcome {
+                c.fallbacks[ReasonKey(route: route, reason: why.rawValue), default: 0] += 1
+            }
         }
     }
 
@@ -102,7 +116,7 @@ public final class EngineMetrics: Sendable {
         var out = ""
         out += "# HELP ivr_requests_total Requests answered, by route, method, format, action and outcome.\n"
         out += "# TYPE ivr_requests_total counter\n"
-        for (k, v) in c.requests.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+        for (k, v) in c.requests.sorted(by: { ($0.key.route, $0.key.code) < ($1.key.route, $1.key.code) }) {
             out += "ivr_requests_total{route=\(quote(k.route)),method=\(quote(k.method)),format=\(quote(k.format)),"
                 + "action=\(quote(k.action)),outcome=\(quote(k.outcome))} \(v)\n"
         }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CLua
 import CLuaShims
 import IVRWire
@@ -29,20 +32,20 @@ extension ScriptRuntime {
             return 1
         }
         let kind = kinds[kindIndex]
-        var reader = ActionTableReader(lua: lua, kind: kind)
-        guard let (fields, language) = reader.read(table: 1) else {
+        var reader = ActionTableReader(lua: lua, kind: kind, kindIndex: kindIndex)
+        guard var (values, language) = reader.read(table: 1) else {
             lua.push(reader.error ?? "ivr.\(kind.constructorName): invalid fields")
             return 1
         }
-        var given = fields
         if kind == .call {
-            if given["CALLERID"] == nil { given["CALLERID"] = .string(current?.request.callerID ?? "") }
-            if given["CALLERNAME"] == nil { given["CALLERNAME"] = .string(current?.request.callerName ?? "") }
+            // Schema positions 1 and 2: CALLERID and CALLERNAME.
+            if values[1] == nil { values[1] = .string(current?.request.callerID ?? "") }
+            if values[2] == nil { values[2] = .string(current?.request.callerName ?? "") }
         }
         let takesLanguage = !kind.isLayerAction || kind == .layerSayDigits
         do {
             let action = try IVRAction(kind: kind, language: takesLanguage ? (language ?? limits.language) : nil,
-                                       fields: given)
+                                       values: values)
             lua.pushAction(action)
             return 0
         } catch {
@@ -56,52 +59,74 @@ extension ScriptRuntime {
 struct ActionTableReader {
     let lua: LuaState
     let kind: ActionKind
+    /// `kind`'s position in `ActionKind.allCases`.
+    let kindIndex: Int
     private(set) var error: String?
 
-    init(lua: LuaState, kind: ActionKind) {
+    init(lua: LuaState, kind: ActionKind, kindIndex: Int) {
         self.lua = lua
         self.kind = kind
+        self.kindIndex = kindIndex
     }
 
     private var ctor: String { "ivr.\(kind.constructorName)" }
     private var takesLanguage: Bool { !kind.isLayerAction || kind == .layerSayDigits }
 
-    /// The fields keyed by wire name, and `language` if given; nil with ``error`` set.
-    mutating func read(table: Int32) -> ([String: WireValue], String?)? {
+    /// The values in schema order (nil: not given), and `language` if given; nil with ``error`` set.
+    mutating func read(table: Int32) -> ([WireValue?], String?)? {
         let t = lua.absolute(table)
-        let specs = ActionTableReader.fieldsByKey[kind] ?? [:]
-        var fields: [String: WireValue] = [:]
+        let schema = kind.schema
+        let keys = ActionTableReader.scriptKeys[kindIndex]
+        var values = [WireValue?](repeating: nil, count: schema.count)
         var language: String?
         lua.pushNil()
         while lua_next(lua.L, t) != 0 {
-            guard let key = lua.string(at: -2) else {
+            guard lua.type(at: -2) == LUA_TSTRING else {
                 let got = lua.describe(at: -2)
                 lua.pop(2)
                 return fail("\(ctor): keys must be field names, as in \(ctor){key = value}; got the key \(got)")
             }
-            if key == "language", takesLanguage {
+            let position = Self.position(ofKeyAt: -2, in: keys, lua: lua)
+            if let position {
+                let spec = schema[position]
+                guard let value = convert(at: -1, spec: spec, key: spec.scriptName) else { lua.pop(2); return nil }
+                values[position] = value
+            } else if takesLanguage, Self.keyIsLanguage(at: -2, lua: lua) {
                 guard case .some(.some(let text)) = lua.text(at: -1) else {
                     return failPopping("\(ctor): 'language' must be a string, got \(lua.describe(at: -1))")
                 }
                 language = text
-            } else if let spec = specs[key] {
-                guard let value = convert(at: -1, spec: spec, key: key) else { lua.pop(2); return nil }
-                fields[spec.wireName] = value
             } else {
-                return failPopping("\(ctor): unknown key '\(key)'")
+                return failPopping("\(ctor): unknown key '\(lua.string(at: -2) ?? "?")'")
             }
             lua.pop()
         }
-        return (fields, language)
+        return (values, language)
     }
 
-    private mutating func fail(_ message: String) -> ([String: WireValue], String?)? {
+    /// The schema position of the string key at `index`, compared as bytes (no Swift string is made).
+    private static func position(ofKeyAt index: Int32, in keys: [[UInt8]], lua: LuaState) -> Int? {
+        var length = 0
+        guard let raw = lua_tolstring(lua.L, index, &length) else { return nil }
+        for (i, key) in keys.enumerated() where key.count == length {
+            if key.withUnsafeBytes({ $0.baseAddress.map { memcmp($0, raw, length) == 0 } ?? false }) { return i }
+        }
+        return nil
+    }
+
+    private static func keyIsLanguage(at index: Int32, lua: LuaState) -> Bool {
+        position(ofKeyAt: index, in: languageKey, lua: lua) != nil
+    }
+
+    private static let languageKey = [Array("language".utf8)]
+
+    private mutating func fail(_ message: String) -> ([WireValue?], String?)? {
         error = message
         return nil
     }
 
     /// Fails in the middle of a traversal (key and value on the stack).
-    private mutating func failPopping(_ message: String) -> ([String: WireValue], String?)? {
+    private mutating func failPopping(_ message: String) -> ([WireValue?], String?)? {
         lua.pop(2)
         return fail(message)
     }
@@ -278,14 +303,9 @@ struct ActionTableReader {
         return .structure(members)
     }
 
-    /// Each kind's fields by script key.
-    static let fieldsByKey: [ActionKind: [String: ActionField]] = {
-        var all: [ActionKind: [String: ActionField]] = [:]
-        for kind in ActionKind.allCases {
-            var byKey: [String: ActionField] = [:]
-            for field in kind.schema { byKey[field.scriptName] = field }
-            all[kind] = byKey
-        }
-        return all
-    }()
+    /// Each kind's script keys (lower-case wire names) in schema order, as bytes;
+    /// indexed like `ActionKind.allCases`.
+    static let scriptKeys: [[[UInt8]]] = ActionKind.allCases.map { kind in
+        kind.schema.map { Array($0.scriptName.utf8) }
+    }
 }

@@ -19,10 +19,21 @@ public struct IVRAction: Sendable, Equatable {
         for name in given.keys where !schema.contains(where: { $0.wireName == name }) {
             throw ActionError(kind: kind, field: name, problem: .unknownField)
         }
+        try self.init(kind: kind, language: language, values: schema.map { given[$0.wireName] })
+    }
+
+    /// Validates `values`, one per field of `kind`'s schema in schema order (nil or
+    /// `.null`: not given), and fills the schema's defaults.
+    ///
+    /// - Throws: ``ActionError`` naming the field: wrong type, missing.
+    public init(kind: ActionKind, language: String?, values: [WireValue?]) throws(ActionError) {
+        let schema = kind.schema
         var fields: [WireMember] = []
         fields.reserveCapacity(schema.count)
-        for spec in schema {
-            let value = given[spec.wireName].flatMap { $0 == .null ? nil : $0 } ?? spec.defaultValue
+        for (i, spec) in schema.enumerated() {
+            var value = i < values.count ? values[i] : nil
+            if case .null? = value { value = nil }
+            value = value ?? spec.defaultValue
             guard let value else {
                 if spec.mandatory { throw ActionError(kind: kind, field: spec.wireName, problem: .missing) }
                 continue

@@ -26,8 +26,8 @@ public enum IVRMethod: String, Sendable, Equatable, CaseIterable {
 public struct IVRRequest: Sendable, Equatable {
     public var method: IVRMethod
     public var format: WireFormat
-    /// Every field as received, keyed by its wire name.
-    public let fields: [String: WireValue]
+    /// Every field as received, by its wire name.
+    public let fields: RequestFields
     /// `IVR_UNIQUE_ID`, the call's key ("" if absent; decoders refuse that).
     public let callID: String
     /// The fields every handler's `call` table carries, read once at decoding
@@ -37,6 +37,10 @@ public struct IVRRequest: Sendable, Equatable {
     public let dtmf: String, menu: String, previousMenu: String
 
     public init(method: IVRMethod, format: WireFormat, fields: [String: WireValue]) {
+        self.init(method: method, format: format, fields: RequestFields(fields))
+    }
+
+    public init(method: IVRMethod, format: WireFormat, fields: RequestFields) {
         self.method = method
         self.format = format
         self.fields = fields
@@ -58,5 +62,68 @@ public struct IVRRequest: Sendable, Equatable {
     /// An integer field, coerced from a string such as `"5"`; nil when absent or not a number.
     public func int(_ name: String) -> Int64? {
         fields[name]?.coercedInt
+    }
+}
+
+/// A request's fields, by wire name, in the order they arrived; each name once
+/// (a repeated name keeps its first position and its last value).
+///
+/// A small array, not a dictionary: a Voicenter request has about eight
+/// fields, which a scan finds faster than hashing would.
+public struct RequestFields: Sendable, Sequence, ExpressibleByDictionaryLiteral {
+    public private(set) var members: [WireMember]
+
+    /// The fields of `members`, a repeated name keeping its last value.
+    public init(_ members: [WireMember]) {
+        var unique: [WireMember] = []
+        unique.reserveCapacity(members.count)
+        if members.count <= 32 {
+            for member in members {
+                if let i = unique.firstIndex(where: { $0.name == member.name }) {
+                    unique[i].value = member.value
+                } else {
+                    unique.append(member)
+                }
+            }
+        } else {
+            var position: [String: Int] = [:]
+            for member in members {
+                if let i = position[member.name] {
+                    unique[i].value = member.value
+                } else {
+                    position[member.name] = unique.count
+                    unique.append(member)
+                }
+            }
+        }
+        self.members = unique
+    }
+
+    public init(_ dictionary: [String: WireValue]) {
+        members = dictionary.sorted { $0.key < $1.key }.map { WireMember($0.key, $0.value) }
+    }
+
+    public init(dictionaryLiteral elements: (String, WireValue)...) {
+        self.init(elements.map { WireMember($0.0, $0.1) })
+    }
+
+    /// The value of the field `name`, if it was sent.
+    public subscript(_ name: String) -> WireValue? {
+        for member in members where member.name == name { return member.value }
+        return nil
+    }
+
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
+
+    public func makeIterator() -> some IteratorProtocol<(key: String, value: WireValue)> {
+        members.lazy.map { (key: $0.name, value: $0.value) }.makeIterator()
+    }
+}
+
+extension RequestFields: Equatable {
+    /// The same names with the same values, in any order.
+    public static func == (a: RequestFields, b: RequestFields) -> Bool {
+        a.count == b.count && a.members.allSatisfy { b[$0.name] == $0.value }
     }
 }

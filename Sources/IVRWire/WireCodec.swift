@@ -167,9 +167,7 @@ extension WireCodec {
 
     /// The request with `members` as its fields, once `IVR_UNIQUE_ID` is checked.
     static func request(_ method: IVRMethod, _ format: WireFormat, _ members: [WireMember]) throws(WireError) -> IVRRequest {
-        var fields: [String: WireValue] = [:]
-        fields.reserveCapacity(members.count)
-        for member in members { fields[member.name] = member.value }
+        let fields = RequestFields(members)
         guard let id = fields["IVR_UNIQUE_ID"] else {
             throw WireError(.missingCallID, format: format, "missing IVR_UNIQUE_ID")
         }
