@@ -51,8 +51,7 @@ enum LibXML {
         var keep = false
         defer { if keep { LibXMLContextCache.give(context) } else { xmlFreeParserCtxt(context) } }
         configure(context)
-        let document = xmlCtxtReadMemory(
-            context, base.assumingMemoryBound(to: CChar.self), length, nil, nil, options)
+        let document = ivr_xml_read_padded(context, base.assumingMemoryBound(to: CChar.self), length, options)
         defer { if let document { xmlFreeDoc(document) } }
 
         if context.pointee.errNo == Int32(bitPattern: XML_ERR_USER_STOP.rawValue) {

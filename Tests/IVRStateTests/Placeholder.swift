@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderIVRStateTests() { #expect(1 == 1) }
