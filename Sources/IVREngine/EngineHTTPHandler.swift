@@ -64,11 +64,13 @@ public struct EngineHTTPHandler: HTTPHandler {
 
     /// The script NAME for a path: `/` is `main`, `/NAME` is NAME when NAME matches `[A-Za-z0-9_-]+`.
     public static func route(of path: String) -> String? {
-        if path == "/" { return "main" }
-        let name = path.dropFirst()
-        guard !name.isEmpty, name.utf8.allSatisfy({ c in
+        let bytes = path.utf8
+        guard bytes.first == UInt8(ascii: "/") else { return nil }
+        if bytes.count == 1 { return "main" }
+        let name = bytes.dropFirst()
+        guard name.allSatisfy({ c in
             (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 || c == 45
         }) else { return nil }
-        return String(name)
+        return String(path[name.startIndex...])
     }
 }

@@ -33,10 +33,11 @@ extension ScriptRuntime {
         }
         let kind = kinds[kindIndex]
         var reader = ActionTableReader(lua: lua, kind: kind, kindIndex: kindIndex)
-        guard var (values, language) = reader.read(table: 1) else {
+        guard let read = reader.read(table: 1) else {
             lua.push(reader.error ?? "ivr.\(kind.constructorName): invalid fields")
             return 1
         }
+        var (values, language) = read
         if kind == .call {
             // Schema positions 1 and 2: CALLERID and CALLERNAME.
             if values[1] == nil { values[1] = .string(current?.request.callerID ?? "") }

@@ -22,10 +22,12 @@ public enum IVRMethod: String, Sendable, Equatable, CaseIterable {
     case hangupCall = "HANGUP_CALL"
 }
 
-/// One decoded Voicenter request.
-public struct IVRRequest: Sendable, Equatable {
-    public var method: IVRMethod
-    public var format: WireFormat
+/// One decoded Voicenter request. Immutable, and a class so that passing it
+/// along the pipeline (call context, result, log) shares it instead of
+/// retaining each of its strings again.
+public final class IVRRequest: Sendable, Equatable {
+    public let method: IVRMethod
+    public let format: WireFormat
     /// Every field as received, by its wire name.
     public let fields: RequestFields
     /// `IVR_UNIQUE_ID`, the call's key ("" if absent; decoders refuse that).
@@ -36,8 +38,12 @@ public struct IVRRequest: Sendable, Equatable {
     public let did: String, callerID: String, callerName: String
     public let dtmf: String, menu: String, previousMenu: String
 
-    public init(method: IVRMethod, format: WireFormat, fields: [String: WireValue]) {
+    public convenience init(method: IVRMethod, format: WireFormat, fields: [String: WireValue]) {
         self.init(method: method, format: format, fields: RequestFields(fields))
+    }
+
+    public static func == (a: IVRRequest, b: IVRRequest) -> Bool {
+        a === b || (a.method == b.method && a.format == b.format && a.fields == b.fields)
     }
 
     public init(method: IVRMethod, format: WireFormat, fields: RequestFields) {

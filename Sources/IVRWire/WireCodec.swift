@@ -174,7 +174,7 @@ extension WireCodec {
         guard let text = id.coercedString else {
             throw WireError(.missingCallID, format: format, "IVR_UNIQUE_ID must be a string")
         }
-        guard !text.trimmingASCIIWhitespace().isEmpty else {
+        guard !text.isASCIIBlank else {
             throw WireError(.missingCallID, format: format, "empty IVR_UNIQUE_ID")
         }
         return IVRRequest(method: method, format: format, fields: fields)
