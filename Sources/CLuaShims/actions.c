@@ -9,6 +9,8 @@
  */
 #include "internal.h"
 
+#include <string.h>
+
 const char ivr_key_action_mt = 0;
 
 /* Runs a callback with memory enforcement off (Swift must not meet a Lua error). */
@@ -169,4 +171,52 @@ void ivr_setup_helpers(lua_State *L, int ivr_table) {
     lua_setfield(L, ivr_table, "log");
     lua_pushcfunction(L, ivr_now);
     lua_setfield(L, ivr_table, "now");
+}
+
+/* ---- call tables ---- */
+
+static const char ivr_key_call_mt = 0;
+static const char ivr_key_current_call = 0;
+
+/* __index of call tables: builds call.request the first time a script reads
+   it (most handlers never do), from the request being served, and keeps it in
+   the table. A call table kept from an earlier request has no request field. */
+static int ivr_call_index(lua_State *L) {
+    size_t len = 0;
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+    if (key == NULL || len != 7 || memcmp(key, "request", 7) != 0) return 0;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ivr_key_current_call);
+    int current = lua_rawequal(L, 1, -1);
+    lua_pop(L, 1);
+    if (!current) return 0;
+    ivr_ctx *c = ivr_ctx_of(L);
+    luaL_checkstack(L, 8, "call.request");
+    int top = lua_gettop(L);
+    int rc = 1;
+    IVR_UNENFORCED(c, rc = c->cb.push_request != NULL ? c->cb.push_request(c->owner, L) : 1);
+    if (rc != 0 || lua_gettop(L) != top + 1 || lua_type(L, -1) != LUA_TTABLE) {
+        lua_settop(L, top);
+        return 0;
+    }
+    lua_pushliteral(L, "request");
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+void ivr_mark_call_table(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ivr_key_call_mt) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 2);
+        lua_pushcfunction(L, ivr_call_index);
+        lua_setfield(L, -2, "__index");
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &ivr_key_call_mt);
+    }
+    lua_setmetatable(L, idx);
+    lua_pushvalue(L, idx);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &ivr_key_current_call);
 }

@@ -12,7 +12,9 @@ import IVRWire
 /// `dtmf` (string), `layer_id`, `previous_layer_id` (integers, from ints or
 /// strings such as `"5"`, or nil); HANGUP_CALL `hangup = {target=,
 /// call_time_epoch=, call_start_epoch=, call_duration=, call_dailtime=,
-/// call_status=}` (the four times as integers or nil).
+/// call_status=}` (the four times as integers or nil). `request` is built the
+/// first time a script reads it (most handlers never do): the table's
+/// metatable (hidden from scripts) builds it from the request being served.
 extension LuaState {
     func pushCallTable(_ call: CallContext, state: StateTable) {
         let request = call.request
@@ -44,15 +46,20 @@ extension LuaState {
             push(request.string("CALL_STATUS")); setField(-2, "call_status")
             setField(-2, "hangup")
         }
-        newTable(hash: Int32(clamping: request.fields.count))
-        for (name, value) in request.fields {
+        pushState(state)
+        setField(-2, "state")
+        // call.request is built when a script first reads it (ivr_mark_call_table).
+        ivr_mark_call_table(L, -1)
+    }
+
+    /// Pushes `call.request`: every field as received, keyed by its wire name.
+    func pushRequestFields(_ fields: RequestFields) {
+        newTable(hash: Int32(clamping: fields.count))
+        for (name, value) in fields {
             push(name)
             pushWire(value)
             rawSet(-3)
         }
-        setField(-2, "request")
-        pushState(state)
-        setField(-2, "state")
     }
 
     private func pushOptional(_ i: Int64?) {

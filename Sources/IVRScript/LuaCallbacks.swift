@@ -46,6 +46,11 @@ extension ScriptRuntime {
             }
             return runtime.compileModule(LuaState(L), version: Int(version), name: module)
         }
+        cb.push_request = { owner, L in
+            guard let L, let runtime = ScriptRuntime.from(owner), let call = runtime.current else { return 1 }
+            LuaState(L).pushRequestFields(call.request.fields)
+            return 0
+        }
         return cb
     }
 

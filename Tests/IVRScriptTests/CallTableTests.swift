@@ -129,6 +129,34 @@ import Testing
             == text("\(testCallID)|-1|7|integer|true|0.5|float|nil|a|2|last|nil"))
     }
 
+    /// call.request is built on first read: the same table every time within a
+    /// request, kept in the call table from then on, hidden metatable, and the
+    /// call table of an earlier request (kept in a module upvalue) gets no new one.
+    @Test func requestIsBuiltOnFirstReadAndBelongsToItsRequest() {
+        let source = """
+            local kept
+            function on_start(call)
+              local before = rawget(call, "request")
+              local r = call.request
+              kept = call
+              call.state.v = table.concat({ tostring(before), tostring(r == call.request),
+                tostring(rawget(call, "request") == r), tostring(getmetatable(call)), r.MENU }, "|")
+              return ivr.menu{ rec = "r", menu = "m" }
+            end
+            function on_input(call)
+              call.state.v = tostring(rawget(kept, "request") ~= nil) .. "|" .. call.request.MENU
+                .. "|" .. tostring(kept.request == call.request)
+              return ivr.hangup{}
+            end
+            """
+        let worker = makeWorker()
+        let b = mainBundle(source)
+        let first = worker.handle(context(getAction()), state: StateTable(), bundle: b)
+        #expect(first.state["v"] == text("nil|true|true|false|-1"))
+        let second = worker.handle(context(getAction(menu: "m"), seq: 2), state: first.state, bundle: b)
+        #expect(second.state["v"] == text("true|m|false"))
+    }
+
     @Test func callTableIsFreshPerRequest() {
         let source = """
             function on_start(call)

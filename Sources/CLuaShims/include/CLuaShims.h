@@ -67,7 +67,14 @@ typedef struct ivr_callbacks {
        returns 0; returns 1 (nothing pushed) when the bundle has no such file;
        pushes the message and returns 2 when it does not compile. */
     int (*load_module)(void *owner, lua_State *L, lua_Integer version, const char *name, size_t len);
+    /* Pushes a fresh table of the request being served (call.request) and
+       returns 0; returns 1 (nothing pushed) when no request is being served. */
+    int (*push_request)(void *owner, lua_State *L);
 } ivr_callbacks;
+
+/* Makes the table at `idx` the call table of the request being served: its
+   `request` field is built (push_request) when a script first reads it. */
+void ivr_mark_call_table(lua_State *L, int idx);
 
 /* ------------------------------------------------------------------------ */
 /* Interrupt cell (shared with other threads)                               */
