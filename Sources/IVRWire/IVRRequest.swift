@@ -50,14 +50,29 @@ public final class IVRRequest: Sendable, Equatable {
         self.method = method
         self.format = format
         self.fields = fields
-        func text(_ name: String) -> String { fields[name]?.coercedString ?? "" }
-        callID = text("IVR_UNIQUE_ID")
-        did = text("DID")
-        callerID = text("CALLER_ID")
-        callerName = text("CALLER_NAME")
-        dtmf = method == .hangupCall ? "" : text("DTMF")
-        menu = method == .getIVRAction ? text("MENU") : ""
-        previousMenu = method == .getIVRAction ? text("PREVIOUS_MENU") : ""
+        // One pass over the fields (each name is there once) instead of a lookup per name.
+        var callID = "", did = "", callerID = "", callerName = "", dtmf = "", menu = "", previousMenu = ""
+        for member in fields.members {
+            let name = member.name
+            guard name.utf8.count >= 3, name.utf8.count <= 13 else { continue }
+            switch name {
+            case "IVR_UNIQUE_ID": callID = member.value.coercedString ?? ""
+            case "DID": did = member.value.coercedString ?? ""
+            case "CALLER_ID": callerID = member.value.coercedString ?? ""
+            case "CALLER_NAME": callerName = member.value.coercedString ?? ""
+            case "DTMF": dtmf = member.value.coercedString ?? ""
+            case "MENU": menu = member.value.coercedString ?? ""
+            case "PREVIOUS_MENU": previousMenu = member.value.coercedString ?? ""
+            default: break
+            }
+        }
+        self.callID = callID
+        self.did = did
+        self.callerID = callerID
+        self.callerName = callerName
+        self.dtmf = method == .hangupCall ? "" : dtmf
+        self.menu = method == .getIVRAction ? menu : ""
+        self.previousMenu = method == .getIVRAction ? previousMenu : ""
     }
 
     /// A string field, coerced from an int when needed; "" when absent or nil.

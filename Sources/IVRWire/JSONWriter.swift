@@ -82,3 +82,55 @@ extension JSON {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }
+
+extension JSON {
+    /// Encodes a reply as ``encode(_:)`` would encode its ``IVRReply/wireValue``,
+    /// byte for byte, without building that value first: the reply's own keys
+    /// and the schema's field names are plain ASCII and written as they are.
+    static func encode(_ reply: IVRReply) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        switch reply {
+        case .status(let status):
+            out.appendLiteral("{\"STATUS\":")
+            out.appendDecimal(status)
+        case .action(let action, let status):
+            out.appendLiteral("{\"STATUS\":")
+            out.appendDecimal(status)
+            out.appendLiteral(",\"ACTION\":")
+            appendKnownName(action.kind.wireName, to: &out)
+            if action.kind.isLayerAction {
+                if let language = action.language {
+                    out.appendLiteral(",\"LANGUAGE\":")
+                    appendString(language, to: &out)
+                }
+                for member in action.fields {
+                    out.append(UInt8(ascii: ","))
+                    appendKnownName(member.name, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    append(member.value, to: &out)
+                }
+            } else {
+                out.appendLiteral(",\"LANGUAGE\":")
+                appendString(action.language ?? "he", to: &out)
+                out.appendLiteral(",\"DATA\":{")
+                for (i, member) in action.fields.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    appendKnownName(member.name, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    append(member.value, to: &out)
+                }
+                out.append(UInt8(ascii: "}"))
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// A schema name (ASCII letters, digits and `_`: nothing to escape), quoted.
+    private static func appendKnownName(_ name: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: name.utf8)
+        out.append(UInt8(ascii: "\""))
+    }
+}

@@ -49,7 +49,7 @@ public enum WireCodec {
     public static func encode(_ reply: IVRReply, as format: WireFormat) -> [UInt8] {
         switch format {
         case .xml: return XMLRPC.encodeResponse(reply.wireValue)
-        case .json: return JSON.encode(reply.wireValue)
+        case .json: return JSON.encode(reply)
         }
     }
 
