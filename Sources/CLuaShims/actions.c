@@ -178,39 +178,78 @@ void ivr_setup_helpers(lua_State *L, int ivr_table) {
 static const char ivr_key_call_mt = 0;
 static const char ivr_key_current_call = 0;
 
-/* __index of call tables: builds call.request the first time a script reads
-   it (most handlers never do), from the request being served, and keeps it in
-   the table. A call table kept from an earlier request has no request field. */
-static int ivr_call_index(lua_State *L) {
-    size_t len = 0;
-    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
-    if (key == NULL || len != 7 || memcmp(key, "request", 7) != 0) return 0;
+/* The fields of a call table, in the order of IVR_CALL_FIELD_* (CLuaShims.h). */
+static const char *const ivr_call_field_names[IVR_CALL_FIELD_COUNT] = {
+    "id", "did", "caller_id", "caller_name", "method", "format", "route", "seq",
+    "dtmf", "menu", "previous_menu", "layer_id", "previous_layer_id", "hangup", "request",
+};
+
+/* Whether `t` is the call table of the request being served. */
+static int ivr_is_current_call(lua_State *L, int t) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &ivr_key_current_call);
-    int current = lua_rawequal(L, 1, -1);
+    int current = lua_rawequal(L, t, -1);
     lua_pop(L, 1);
-    if (!current) return 0;
+    return current;
+}
+
+/* Pushes field `i` of the request being served (nil when it has none) and, when
+   it is not nil, keeps it in the call table at `t`. */
+static void ivr_fill_call_field(lua_State *L, int t, int i) {
     ivr_ctx *c = ivr_ctx_of(L);
-    luaL_checkstack(L, 8, "call.request");
+    luaL_checkstack(L, 8, "call");
     int top = lua_gettop(L);
     int rc = 1;
-    IVR_UNENFORCED(c, rc = c->cb.push_request != NULL ? c->cb.push_request(c->owner, L) : 1);
-    if (rc != 0 || lua_gettop(L) != top + 1 || lua_type(L, -1) != LUA_TTABLE) {
+    IVR_UNENFORCED(c, rc = c->cb.push_call_field != NULL ? c->cb.push_call_field(c->owner, L, i) : 1);
+    if (rc != 0 || lua_gettop(L) != top + 1) {
         lua_settop(L, top);
-        return 0;
+        lua_pushnil(L);
+        return;
     }
-    lua_pushliteral(L, "request");
+    if (lua_isnil(L, -1)) return;
+    lua_pushstring(L, ivr_call_field_names[i]);
     lua_pushvalue(L, -2);
-    lua_rawset(L, 1);
-    return 1;
+    lua_rawset(L, t);
+}
+
+/* __index of call tables: a field is made the first time a script reads it
+   (a handler reads a few of them), from the request being served, and kept.
+   A call table kept from an earlier request gets no new fields. */
+static int ivr_call_index(lua_State *L) {
+    if (lua_type(L, 2) != LUA_TSTRING || !ivr_is_current_call(L, 1)) return 0;
+    const char *key = lua_tostring(L, 2);
+    for (int i = 0; i < IVR_CALL_FIELD_COUNT; i++) {
+        if (strcmp(key, ivr_call_field_names[i]) == 0) {
+            ivr_fill_call_field(L, 1, i);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* __pairs of call tables: every field is made first, so a traversal sees them all. */
+static int ivr_call_pairs(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (ivr_is_current_call(L, 1)) {
+        for (int i = 0; i < IVR_CALL_FIELD_COUNT; i++) {
+            lua_getfield(L, 1, ivr_call_field_names[i]);  /* runs __index for a field not made yet */
+            lua_pop(L, 1);
+        }
+    }
+    lua_getglobal(L, "next");  /* the state's own base library, as ivr_readonly_pairs uses */
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
 }
 
 void ivr_mark_call_table(lua_State *L, int idx) {
     idx = lua_absindex(L, idx);
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ivr_key_call_mt) != LUA_TTABLE) {
         lua_pop(L, 1);
-        lua_createtable(L, 0, 2);
+        lua_createtable(L, 0, 3);
         lua_pushcfunction(L, ivr_call_index);
         lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, ivr_call_pairs);
+        lua_setfield(L, -2, "__pairs");
         lua_pushboolean(L, 0);
         lua_setfield(L, -2, "__metatable");
         lua_pushvalue(L, -1);

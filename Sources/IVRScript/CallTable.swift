@@ -16,27 +16,42 @@ import IVRWire
 /// first time a script reads it (most handlers never do): the table's
 /// metatable (hidden from scripts) builds it from the request being served.
 extension LuaState {
+    /// Pushes the call table of `call`: `state` now, every other field when a
+    /// script first reads it (``pushCallField(_:of:)``, through the table's hidden
+    /// metatable, which also makes them all for `pairs`).
     func pushCallTable(_ call: CallContext, state: StateTable) {
+        newTable(hash: 4)
+        pushState(state)
+        setField(-2, "state")
+        ivr_mark_call_table(L, -1)
+    }
+
+    /// Pushes field `field` (`IVR_CALL_FIELD_*`) of `call`'s table, nil when the
+    /// request's method has no such field.
+    func pushCallField(_ field: Int32, of call: CallContext) {
         let request = call.request
-        newTable(hash: 16)
-        push(request.callID); setField(-2, "id")
-        push(request.did); setField(-2, "did")
-        push(request.callerID); setField(-2, "caller_id")
-        push(request.callerName); setField(-2, "caller_name")
-        push(request.method.rawValue); setField(-2, "method")
-        push(request.format.rawValue); setField(-2, "format")
-        push(call.route); setField(-2, "route")
-        push(Int64(call.seq)); setField(-2, "seq")
-        switch request.method {
-        case .getIVRAction:
-            push(request.dtmf); setField(-2, "dtmf")
-            push(request.menu); setField(-2, "menu")
-            push(request.previousMenu); setField(-2, "previous_menu")
-        case .layerInput:
-            push(request.dtmf); setField(-2, "dtmf")
-            pushOptional(request.int("LAYER_ID")); setField(-2, "layer_id")
-            pushOptional(request.int("PREVIOUS_LAYER_ID")); setField(-2, "previous_layer_id")
-        case .hangupCall:
+        let method = request.method
+        switch Int(field) {
+        case IVR_CALL_FIELD_ID: push(request.callID)
+        case IVR_CALL_FIELD_DID: push(request.did)
+        case IVR_CALL_FIELD_CALLER_ID: push(request.callerID)
+        case IVR_CALL_FIELD_CALLER_NAME: push(request.callerName)
+        case IVR_CALL_FIELD_METHOD: push(method.rawValue)
+        case IVR_CALL_FIELD_FORMAT: push(request.format.rawValue)
+        case IVR_CALL_FIELD_ROUTE: push(call.route)
+        case IVR_CALL_FIELD_SEQ: push(Int64(call.seq))
+        case IVR_CALL_FIELD_DTMF:
+            if method == .hangupCall { pushNil() } else { push(request.dtmf) }
+        case IVR_CALL_FIELD_MENU:
+            if method == .getIVRAction { push(request.menu) } else { pushNil() }
+        case IVR_CALL_FIELD_PREVIOUS_MENU:
+            if method == .getIVRAction { push(request.previousMenu) } else { pushNil() }
+        case IVR_CALL_FIELD_LAYER_ID:
+            pushOptional(method == .layerInput ? request.int("LAYER_ID") : nil)
+        case IVR_CALL_FIELD_PREVIOUS_LAYER_ID:
+            pushOptional(method == .layerInput ? request.int("PREVIOUS_LAYER_ID") : nil)
+        case IVR_CALL_FIELD_HANGUP:
+            guard method == .hangupCall else { return pushNil() }
             newTable(hash: 6)
             push(request.string("TARGET")); setField(-2, "target")
             pushOptional(request.int("CALL_TIME_EPOCH")); setField(-2, "call_time_epoch")
@@ -44,12 +59,9 @@ extension LuaState {
             pushOptional(request.int("CALL_DURATION")); setField(-2, "call_duration")
             pushOptional(request.int("CALL_DAILTIME")); setField(-2, "call_dailtime")
             push(request.string("CALL_STATUS")); setField(-2, "call_status")
-            setField(-2, "hangup")
+        case IVR_CALL_FIELD_REQUEST: pushRequestFields(request.fields)
+        default: pushNil()
         }
-        pushState(state)
-        setField(-2, "state")
-        // call.request is built when a script first reads it (ivr_mark_call_table).
-        ivr_mark_call_table(L, -1)
     }
 
     /// Pushes `call.request`: every field as received, keyed by its wire name.

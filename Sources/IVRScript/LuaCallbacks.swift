@@ -46,9 +46,9 @@ extension ScriptRuntime {
             }
             return runtime.compileModule(LuaState(L), version: Int(version), name: module)
         }
-        cb.push_request = { owner, L in
+        cb.push_call_field = { owner, L, field in
             guard let L, let runtime = ScriptRuntime.from(owner), let call = runtime.current else { return 1 }
-            LuaState(L).pushRequestFields(call.request.fields)
+            LuaState(L).pushCallField(field, of: call)
             return 0
         }
         return cb

@@ -157,6 +157,34 @@ import Testing
         #expect(second.state["v"] == text("true|m|false"))
     }
 
+    /// pairs(call) sees every field of the request's method, as if the table had
+    /// been filled at once; rawget sees a field only once it was read.
+    @Test func pairsSeesEveryFieldAndRawgetOnlyTheOnesRead() {
+        let source = """
+            function on_start(call)
+              local raw = tostring(rawget(call, "did")) .. "," .. tostring(rawget(call, "state") ~= nil)
+              local _ = call.did
+              raw = raw .. "," .. tostring(rawget(call, "did"))
+              local keys = {}
+              for k in pairs(call) do keys[#keys + 1] = k end
+              table.sort(keys)
+              call.state.v = raw .. "|" .. table.concat(keys, ",")
+              return ivr.hangup{}
+            end
+            function on_layer(call)
+              local keys = {}
+              for k in pairs(call) do keys[#keys + 1] = k end
+              table.sort(keys)
+              call.state.v = table.concat(keys, ",") .. "|" .. tostring(call.menu) .. "|" .. call.layer_id
+              return ivr.go_to_layer{ layer = 1 }
+            end
+            """
+        #expect(seen(source, getAction())?["v"] == text(
+            "nil,true,035551234|caller_id,caller_name,did,dtmf,format,id,menu,method,previous_menu,request,route,seq,state"))
+        #expect(seen(source, layerInput())?["v"] == text(
+            "caller_id,caller_name,did,dtmf,format,id,layer_id,method,previous_layer_id,request,route,seq,state|nil|5"))
+    }
+
     @Test func callTableIsFreshPerRequest() {
         let source = """
             function on_start(call)

@@ -67,13 +67,25 @@ typedef struct ivr_callbacks {
        returns 0; returns 1 (nothing pushed) when the bundle has no such file;
        pushes the message and returns 2 when it does not compile. */
     int (*load_module)(void *owner, lua_State *L, lua_Integer version, const char *name, size_t len);
-    /* Pushes a fresh table of the request being served (call.request) and
-       returns 0; returns 1 (nothing pushed) when no request is being served. */
-    int (*push_request)(void *owner, lua_State *L);
+    /* Pushes field `field` (IVR_CALL_FIELD_*) of the call table of the request
+       being served, or nil when the request has no such field, and returns 0;
+       returns 1 (nothing pushed) when no request is being served. */
+    int (*push_call_field)(void *owner, lua_State *L, int field);
 } ivr_callbacks;
 
+/* The fields of a call table that are made when a script first reads them
+   (`state` is always there). */
+enum {
+    IVR_CALL_FIELD_ID, IVR_CALL_FIELD_DID, IVR_CALL_FIELD_CALLER_ID, IVR_CALL_FIELD_CALLER_NAME,
+    IVR_CALL_FIELD_METHOD, IVR_CALL_FIELD_FORMAT, IVR_CALL_FIELD_ROUTE, IVR_CALL_FIELD_SEQ,
+    IVR_CALL_FIELD_DTMF, IVR_CALL_FIELD_MENU, IVR_CALL_FIELD_PREVIOUS_MENU,
+    IVR_CALL_FIELD_LAYER_ID, IVR_CALL_FIELD_PREVIOUS_LAYER_ID, IVR_CALL_FIELD_HANGUP,
+    IVR_CALL_FIELD_REQUEST, IVR_CALL_FIELD_COUNT
+};
+
 /* Makes the table at `idx` the call table of the request being served: its
-   `request` field is built (push_request) when a script first reads it. */
+   fields are made (push_call_field) when a script first reads them, or all of
+   them when it traverses the table with pairs. */
 void ivr_mark_call_table(lua_State *L, int idx);
 
 /* ------------------------------------------------------------------------ */
