@@ -1,13 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// A monotonic clock in seconds, shared by the store and the engine.
 public enum CallClock {
-    /// Seconds since an arbitrary fixed point; never goes backwards.
+    /// Seconds since an arbitrary fixed point (the system's boot); never goes backwards.
     public static func now() -> Double {
-        let d = ContinuousClock.now - origin
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
-    private static let origin = ContinuousClock.now
 }
 
 /// Call records in this process's memory, in shards so that calls rarely
