@@ -45,12 +45,13 @@ public final class Engine: Sendable {
         self.logger = logger
         self.contexts = ThreadContexts(limits: config.limits, logger: logger)
         self.metrics = EngineMetrics(contexts: contexts)
+        // The watcher notes the files before they are loaded, so no change in between is missed.
+        self.watcher = config.watchInterval.map { ScriptWatcher(directory: config.scriptsDirectory, every: $0) }
         let bundle = try ScriptBundle.load(directory: config.scriptsDirectory, version: 1)
         self.scripts = Mutex(ScriptVersions(LoadedScripts.prepare(bundle, limits: config.limits, logger: logger)))
         let deadline = config.deadline.nanoseconds
         self.deadlineBudget = deadline - min(deadline / 20, 5_000_000)
         self.sweeper = Sweeper(every: max(1.0, min(60.0, config.stateTTL / 2)))
-        self.watcher = config.watchInterval.map { ScriptWatcher(directory: config.scriptsDirectory, every: $0) }
         sweeper.start { [weak self] in
             guard let self else { return }
             store.expire(now: CallClock.now())

@@ -9,9 +9,14 @@ final class ScriptWatcher: Sendable {
     let directory: String
     let interval: Duration
 
+    /// The files as they were when the watcher was made: a change after that is
+    /// seen, however late the polling thread starts.
+    private let initial: [String: Stamp]
+
     init(directory: String, every interval: Duration) {
         self.directory = directory
         self.interval = interval
+        self.initial = ScriptWatcher.signature(of: directory)
     }
 
     /// Starts polling on a thread of its own.
@@ -19,7 +24,7 @@ final class ScriptWatcher: Sendable {
         let directory = self.directory
         let interval = self.interval
         let thread = Thread { [self] in
-            var last = ScriptWatcher.signature(of: directory)
+            var last = initial
             var settling = false
             while !stopped.load(ordering: .relaxed) {
                 Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) * 1e-18)
