@@ -280,6 +280,9 @@ lua_State *ivr_state_open(const ivr_callbacks *callbacks, void *interrupt_cell, 
     *(ivr_ctx **)lua_getextraspace(L) = c;
     c->main = L;
     lua_atpanic(L, ivr_panic);
+    /* Generational collection: a request's garbage (its call table, strings,
+       action) dies young, and a young collection only looks at the young. */
+    lua_gc(L, LUA_GCGEN, 0, 0);
     lua_sethook(L, ivr_hook, LUA_MASKCOUNT, IVR_HOOK_COUNT);
     lua_pushcfunction(L, ivr_setup_sandbox);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
@@ -306,4 +309,36 @@ void ivr_set_clock_override(lua_State *L, int has_override, double unix_time) {
     ivr_ctx *c = ivr_ctx_of(L);
     c->has_clock = has_override;
     c->clock = unix_time;
+}
+
+/* ---- checks from long C functions (bounded.c) ---- */
+
+/*
+ * For C functions that can run long without running Lua instructions or
+ * allocating (pattern matching, sorting): notices a stop condition as the
+ * allocator does (the interrupt, then the clock), and arms the main thread's
+ * hook the same way. Returns nonzero when the run must stop (also when it was
+ * already stopped); the caller then raises with ivr_budget_raise.
+ */
+int ivr_budget_check(lua_State *L) {
+    ivr_ctx *c = ivr_ctx_of(L);
+    if (!c->active) return 0;
+    if (c->fired == IVR_FIRED_NONE) {
+        if (ivr_interrupted(c)) {
+            c->fired = IVR_FIRED_DEADLINE;
+        } else if (ivr_monotonic_ns() >= c->deadline_ns) {
+            c->fired = c->deadline_is_request ? IVR_FIRED_DEADLINE : IVR_FIRED_TIMEOUT;
+        } else {
+            return 0;
+        }
+        lua_sethook(c->main, ivr_hook, LUA_MASKCOUNT, 1);
+    }
+    return 1;
+}
+
+/* Raises the stopped run's error (the count hook's message, located at the
+   innermost Lua frame). */
+int ivr_budget_raise(lua_State *L) {
+    ivr_push_stop_message(L, ivr_ctx_of(L), NULL);
+    return lua_error(L);
 }

@@ -72,4 +72,16 @@ void ivr_make_view(lua_State *L, const char *name);
 /* Wall clock, honouring the override. */
 double ivr_unix_now(ivr_ctx *c);
 
+/* budget.c: for C functions that run long without Lua instructions or
+   allocations (bounded.c). ivr_budget_check notices a stop condition as the
+   allocator does and returns nonzero when the run must stop; ivr_budget_raise
+   then raises the run's stop error (it does not return). */
+int ivr_budget_check(lua_State *L);
+int ivr_budget_raise(lua_State *L);
+
+/* bounded.c: bounded copies of Lua 5.4.4's string.find, gmatch, gsub, match,
+   rep and table.concat, insert, move, remove, sort, for the sandbox's libraries. */
+extern const luaL_Reg ivr_bounded_string_funcs[];
+extern const luaL_Reg ivr_bounded_table_funcs[];
+
 #endif

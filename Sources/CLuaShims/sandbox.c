@@ -307,9 +307,12 @@ static void ivr_wrap_global(lua_State *L, int dst, const char *name, lua_CFuncti
     lua_setfield(L, dst, name);
 }
 
-/* Opens library `name`, pushes a read-only view of it, and stores it in base[name]. */
-static void ivr_add_library(lua_State *L, int base, const char *name, lua_CFunction open) {
+/* Opens library `name`, puts the `bounded` functions (or NULL) in it in place of
+   the originals, pushes a read-only view of it, and stores it in base[name]. */
+static void ivr_add_library(lua_State *L, int base, const char *name, lua_CFunction open,
+                            const luaL_Reg *bounded) {
     luaL_requiref(L, name, open, 0);
+    if (bounded != NULL) luaL_setfuncs(L, bounded, 0);
     ivr_make_view(L, name);
     lua_setfield(L, base, name);
 }
@@ -335,11 +338,13 @@ int ivr_setup_sandbox(lua_State *L) {
     ivr_wrap_global(L, base, "setmetatable", ivr_setmetatable);
     ivr_wrap_global(L, base, "collectgarbage", ivr_collectgarbage);
 
-    ivr_add_library(L, base, LUA_STRLIBNAME, luaopen_string);
-    ivr_add_library(L, base, LUA_TABLIBNAME, luaopen_table);
-    ivr_add_library(L, base, LUA_MATHLIBNAME, luaopen_math);
-    ivr_add_library(L, base, LUA_UTF8LIBNAME, luaopen_utf8);
-    ivr_add_library(L, base, LUA_COLIBNAME, luaopen_coroutine);
+    /* The string library is also the string metatable's __index (s:find()),
+       so the bounded functions (bounded.c) serve method calls too. */
+    ivr_add_library(L, base, LUA_STRLIBNAME, luaopen_string, ivr_bounded_string_funcs);
+    ivr_add_library(L, base, LUA_TABLIBNAME, luaopen_table, ivr_bounded_table_funcs);
+    ivr_add_library(L, base, LUA_MATHLIBNAME, luaopen_math, NULL);
+    ivr_add_library(L, base, LUA_UTF8LIBNAME, luaopen_utf8, NULL);
+    ivr_add_library(L, base, LUA_COLIBNAME, luaopen_coroutine, NULL);
 
     /* os: time, date and clock only. */
     luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
