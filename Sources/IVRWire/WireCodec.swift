@@ -48,7 +48,7 @@ public enum WireCodec {
     /// members in the order ``IVRReply/wireValue`` gives them.
     public static func encode(_ reply: IVRReply, as format: WireFormat) -> [UInt8] {
         switch format {
-        case .xml: return XMLRPC.encodeResponse(reply.wireValue)
+        case .xml: return XMLRPC.encodeResponse(reply)
         case .json: return JSON.encode(reply)
         }
     }

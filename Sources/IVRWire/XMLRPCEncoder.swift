@@ -128,3 +128,57 @@ extension XMLRPC {
         }
     }
 }
+
+extension XMLRPC {
+    /// Encodes a reply as ``encodeResponse(_:)`` would encode its
+    /// ``IVRReply/wireValue``, byte for byte, without building that value first:
+    /// the reply's own names and the schema's field names are plain ASCII.
+    static func encodeResponse(_ reply: IVRReply) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1536)
+        out.appendLiteral("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<methodResponse><params><param><value><struct>")
+        switch reply {
+        case .status(let status):
+            appendIntMember("STATUS", status, to: &out)
+        case .action(let action, let status):
+            appendIntMember("STATUS", status, to: &out)
+            out.appendLiteral("<member><name>ACTION</name><value><string>")
+            out.append(contentsOf: action.kind.wireName.utf8)
+            out.appendLiteral("</string></value></member>")
+            if action.kind.isLayerAction {
+                if let language = action.language { appendLanguage(language, to: &out) }
+                for member in action.fields { appendKnownMember(member, to: &out) }
+            } else {
+                appendLanguage(action.language ?? "he", to: &out)
+                out.appendLiteral("<member><name>DATA</name><value><struct>")
+                for member in action.fields { appendKnownMember(member, to: &out) }
+                out.appendLiteral("</struct></value></member>")
+            }
+        }
+        out.appendLiteral("</struct></value></param></params></methodResponse>\n")
+        return out
+    }
+
+    private static func appendIntMember(_ name: StaticString, _ value: Int64, to out: inout [UInt8]) {
+        out.appendLiteral("<member><name>")
+        out.appendLiteral(name)
+        out.appendLiteral("</name><value><int>")
+        out.appendDecimal(value)
+        out.appendLiteral("</int></value></member>")
+    }
+
+    private static func appendLanguage(_ language: String, to out: inout [UInt8]) {
+        out.appendLiteral("<member><name>LANGUAGE</name><value><string>")
+        appendText(language, to: &out)
+        out.appendLiteral("</string></value></member>")
+    }
+
+    /// A member whose name is a schema name (ASCII letters, digits, `_`: nothing to escape).
+    private static func appendKnownMember(_ member: WireMember, to out: inout [UInt8]) {
+        out.appendLiteral("<member><name>")
+        out.append(contentsOf: member.name.utf8)
+        out.appendLiteral("</name>")
+        append(member.value, to: &out)
+        out.appendLiteral("</member>")
+    }
+}

@@ -127,13 +127,14 @@ struct ActionRoundTripTests {
         }
     }
 
-    /// The JSON reply writer (which skips building the reply's wire value) writes
-    /// exactly the bytes the generic writer writes for that value.
+    /// The reply writers (which skip building the reply's wire value) write
+    /// exactly the bytes the generic writers write for that value.
     @Test(arguments: cases)
     func replyWriterMatchesTheGenericWriter(kind: ActionKind, allFields: Bool) throws {
         let action = try Self.action(kind, allFields: allFields)
         for reply in [IVRReply.action(action, status: 0), .action(action, status: 1), .status(0), .status(1)] {
             #expect(WireCodec.encode(reply, as: .json) == JSON.encode(reply.wireValue))
+            #expect(WireCodec.encode(reply, as: .xml) == XMLRPC.encodeResponse(reply.wireValue))
         }
     }
 
