@@ -3,9 +3,6 @@ internal import CLibXML2
 /// libxml2 is initialised once, before the first parse, whatever thread gets there first.
 private let libxml2Initialised: Void = xmlInitParser()
 
-/// A parsed node of libxml2's tree.
-typealias XMLNodePointer = UnsafeMutablePointer<xmlNode>
-
 /// The one place that calls libxml2's parser, configured for untrusted input.
 enum LibXML {
     /// No network, no entity substitution, no DTD loading or defaulting, no
@@ -17,21 +14,19 @@ enum LibXML {
     /// their errors to stderr); bodies that would be auto-detected as UTF-16/32
     /// or EBCDIC are refused beforehand. libxml2 checks every UTF-8 sequence.
     /// Not `XML_PARSE_NOBLANKS`: its heuristic can drop whitespace that is
-    /// content; layout whitespace is dropped by ``characters`` instead.
+    /// content; layout whitespace is dropped by ``XMLRPCBuilder`` instead.
     /// (`XML_PARSE_NO_XXE` does not exist before libxml2 2.13; a DTD stops the
-    /// parse before any entity is declared, see ``parse(_:maxBytes:_:)``.)
+    /// parse before any entity is declared, see ``XMLRPCSAX``.)
     private static let options: Int32 = Int32(bitPattern:
         XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
         | XML_PARSE_NOCDATA.rawValue | XML_PARSE_IGNORE_ENC.rawValue)
 
-    /// Parses `body` and hands its root element to `use`; the tree is freed afterwards.
+    /// Parses `body` with libxml2, feeding its SAX2 events to `builder`; no tree is built.
     ///
-    /// A document with a DTD (`<!DOCTYPE ...>`) is refused: the parse stops as
-    /// soon as the DOCTYPE is read, before its internal subset, so no entity is
-    /// ever declared, loaded or expanded (no XXE, no billion laughs).
-    static func parse<R>(
-        _ body: UnsafeRawBufferPointer, maxBytes: Int, _ use: (XMLNodePointer) throws(WireError) -> R
-    ) throws(WireError) -> R {
+    /// Throws when the body is not well-formed XML (libxml2's message, with its
+    /// line) or holds a DTD (`<!DOCTYPE ...>`, refused as soon as it is read).
+    /// Shape errors are the builder's, read by the caller.
+    static func parse(_ body: UnsafeRawBufferPointer, maxBytes: Int, into builder: inout XMLRPCBuilder) throws(WireError) {
         guard body.count <= maxBytes else {
             throw WireError(.tooLarge, format: .xml, "body of \(body.count) bytes exceeds the limit of \(maxBytes) bytes")
         }
@@ -50,22 +45,28 @@ enum LibXML {
         }
         var keep = false
         defer { if keep { LibXMLContextCache.give(context) } else { xmlFreeParserCtxt(context) } }
-        configure(context)
-        let document = ivr_xml_read_padded(context, base.assumingMemoryBound(to: CChar.self), length, options)
-        defer { if let document { xmlFreeDoc(document) } }
+        XMLRPCSAX.install(on: context)
+        // The builder is lent to the context only while libxml2 runs: its
+        // callbacks find it through `_private`.
+        let status = withUnsafeMutablePointer(to: &builder) { pointer -> Int32 in
+            context.pointee._private = UnsafeMutableRawPointer(pointer)
+            defer { context.pointee._private = nil }
+            return ivr_xml_parse_padded(context, base.assumingMemoryBound(to: CChar.self), length, options)
+        }
 
-        if context.pointee.errNo == Int32(bitPattern: XML_ERR_USER_STOP.rawValue) {
+        guard status == 0 else {
+            throw WireError(.malformed, format: .xml, "malformed XML: the parser could not be run")
+        }
+        // A stop that is not ours (see ivr_xml_stop_after_root) can only be the DOCTYPE handler's.
+        let stopped = context.pointee.errNo == Int32(bitPattern: XML_ERR_USER_STOP.rawValue)
+        if builder.sawDTD || (stopped && !builder.rootClosed) {
             throw WireError(.malformed, format: .xml, "malformed XML: a DTD (<!DOCTYPE>) is not allowed")
         }
-        guard let document else { throw lastError(of: context) }
-        if document.pointee.intSubset != nil || document.pointee.extSubset != nil {
-            throw WireError(.malformed, format: .xml, "malformed XML: a DTD (<!DOCTYPE>) is not allowed")
-        }
-        guard let root = xmlDocGetRootElement(document) else {
+        guard context.pointee.wellFormed != 0 else { throw lastError(of: context) }
+        guard builder.sawRoot else {
             throw WireError(.malformed, format: .xml, "malformed XML: no root element")
         }
         keep = true
-        return try use(root)
     }
 
     /// Whether libxml2 would auto-detect a non-UTF-8 encoding from the first
@@ -74,50 +75,6 @@ enum LibXML {
         if body[0] == 0xFE || body[0] == 0xFF { return true }
         for i in 0..<min(4, body.count) where body[i] == 0 { return true }
         return body.count >= 4 && body[0] == 0x4C && body[1] == 0x6F && body[2] == 0xA7 && body[3] == 0x94
-    }
-
-    /// Installs this module's SAX callbacks on `context` (fresh or reused).
-    private static func configure(_ context: xmlParserCtxtPtr) {
-        guard let sax = context.pointee.sax else { return }
-        // Errors go to this handler instead of stderr; the last one stays in the context.
-        sax.pointee.serror = { _, _ in }
-        sax.pointee.internalSubset = { userData, _, _, _ in
-            // userData is the parser context (libxml2's default).
-            guard let userData else { return }
-            xmlStopParser(userData.assumingMemoryBound(to: xmlParserCtxt.self))
-        }
-        sax.pointee.externalSubset = nil
-        sax.pointee.characters = characters
-        sax.pointee.ignorableWhitespace = characters
-    }
-
-    /// libxml2's text callback, minus the layout whitespace between XML-RPC's
-    /// structural elements (it would cost a node each and is never content).
-    /// Text inside `<value>`, `<string>`, `<name>` and the scalars is kept as is.
-    private static let characters: charactersSAXFunc = { userData, text, length in
-        guard let userData else { return }
-        let context = userData.assumingMemoryBound(to: xmlParserCtxt.self)
-        if let text, let parent = context.pointee.node, isStructural(parent), isBlank(text, Int(length)) {
-            return
-        }
-        xmlSAX2Characters(userData, text, length)
-    }
-
-    private static func isStructural(_ node: XMLNodePointer) -> Bool {
-        isElement(node, named: "member") || isElement(node, named: "struct") || isElement(node, named: "data")
-            || isElement(node, named: "array") || isElement(node, named: "param") || isElement(node, named: "params")
-            || isElement(node, named: "methodCall") || isElement(node, named: "methodResponse")
-            || isElement(node, named: "fault")
-    }
-
-    private static func isBlank(_ text: UnsafePointer<xmlChar>, _ length: Int) -> Bool {
-        for i in 0..<length {
-            switch text[i] {
-            case 0x20, 0x09, 0x0A, 0x0D: continue
-            default: return false
-            }
-        }
-        return true
     }
 
     /// The parser's last error as a ``WireError``, with its line.
@@ -136,91 +93,3 @@ enum LibXML {
     }
 }
 
-// MARK: Tree walking
-
-extension LibXML {
-    /// Whether `node` is an element whose local name is `name`.
-    @inline(__always)
-    static func isElement(_ node: XMLNodePointer, named name: StaticString) -> Bool {
-        guard node.pointee.type == XML_ELEMENT_NODE, let actual = node.pointee.name else { return false }
-        return name.withUTF8Buffer { literal in
-            // `actual` is NUL-terminated and `literal` has no NUL: a shorter name stops at the first mismatch.
-            for i in 0..<literal.count where actual[i] != literal[i] { return false }
-            return actual[literal.count] == 0
-        }
-    }
-
-    /// The local name of `node`, for messages.
-    static func name(of node: XMLNodePointer) -> String {
-        node.pointee.name.map { String(cString: $0) } ?? "?"
-    }
-
-    /// Whether `node` is a text node of XML whitespace only.
-    static func isBlankText(_ node: XMLNodePointer) -> Bool {
-        guard let content = node.pointee.content else { return true }
-        var i = 0
-        while true {
-            switch content[i] {
-            case 0: return true
-            case 0x20, 0x09, 0x0A, 0x0D: i += 1
-            default: return false
-            }
-        }
-    }
-
-    /// Whether `node` carries character data (text or CDATA).
-    @inline(__always)
-    static func isText(_ node: XMLNodePointer) -> Bool {
-        node.pointee.type == XML_TEXT_NODE || node.pointee.type == XML_CDATA_SECTION_NODE
-    }
-
-    /// The first element among `node` and its next siblings, children of `parent`.
-    ///
-    /// Comments, processing instructions and whitespace-only text are skipped;
-    /// other text is an error: XML-RPC has no mixed content outside scalars.
-    /// Walk the children with `firstElement(parent.children)`, then
-    /// `firstElement(element.next)`.
-    @inline(__always)
-    static func firstElement(_ node: XMLNodePointer?, in parent: XMLNodePointer) throws(WireError) -> XMLNodePointer? {
-        var child = node
-        while let node = child {
-            if node.pointee.type == XML_ELEMENT_NODE { return node }
-            if isText(node) && !isBlankText(node) {
-                throw WireError(.malformed, format: .xml, "malformed XML-RPC: unexpected text in <\(name(of: parent))>")
-            }
-            child = node.pointee.next
-        }
-        return nil
-    }
-
-    /// The only element child of `parent` if it is named `name`, else nil.
-    static func onlyElement(of parent: XMLNodePointer, named name: StaticString) throws(WireError) -> XMLNodePointer? {
-        guard let first = try firstElement(parent.pointee.children, in: parent),
-              try firstElement(first.pointee.next, in: parent) == nil,
-              isElement(first, named: name) else { return nil }
-        return first
-    }
-
-    /// The character data directly inside `element`, exactly as written (after
-    /// entity and character-reference expansion). Comments are skipped; an
-    /// element inside is an error.
-    static func text(of element: XMLNodePointer) throws(WireError) -> String {
-        guard let first = element.pointee.children else { return "" }
-        if first.pointee.next == nil && isText(first) {
-            return first.pointee.content.map { String(cString: $0) } ?? ""
-        }
-        var bytes: [UInt8] = []
-        var child: XMLNodePointer? = first
-        while let node = child {
-            if isText(node), let content = node.pointee.content {
-                var i = 0
-                while content[i] != 0 { bytes.append(content[i]); i += 1 }
-            } else if node.pointee.type == XML_ELEMENT_NODE {
-                throw WireError(.malformed, format: .xml,
-                                "malformed XML-RPC: unexpected <\(name(of: node))> inside <\(name(of: element))>")
-            }
-            child = node.pointee.next
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}
