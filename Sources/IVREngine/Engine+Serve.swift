@@ -37,11 +37,9 @@ extension Engine {
             case (_, .success(let action?)):
                 reply = .action(action, status: 0)
                 saved.state = result.state
-            case (_, .success(nil)):
-                let failure = ScriptFailure(reason: .invalidAction, message: "the handler returned no action")
-                (reply, outcome, detail) = fallback(for: failure, call: call, state: record.state, worker: worker,
-                                                    scripts: scripts, deadline: deadline, context: context)
-            case (_, .failure(let failure)):
+            case (_, .success(nil)), (_, .failure):
+                var failure = ScriptFailure(reason: .invalidAction, message: "the handler returned no action")
+                if case .failure(let why) = result.outcome { failure = why }
                 (reply, outcome, detail) = fallback(for: failure, call: call, state: record.state, worker: worker,
                                                     scripts: scripts, deadline: deadline, context: context)
             }

@@ -6,7 +6,7 @@ import Logging
 /// Runs operators' Lua scripts: owns one sandboxed `lua_State`.
 ///
 /// Not thread-safe and not `Sendable`: one thread creates and uses it (the
-/// engine keeps one per worker thread). Only ``interrupter`` may be used from
+/// engine keeps one per thread that serves requests). Only ``interrupter`` may be used from
 /// other threads.
 ///
 /// - Loading: a route's script is loaded into the state on first use, per bundle
