@@ -80,6 +80,20 @@ import Testing
         #expect(response.status == 200)
     }
 
+    /// Request headers of a few KiB are served; far beyond the 8 KiB connection
+    /// pool they get 431, and the server keeps serving.
+    @Test func headersAreBoundedByTheConnectionPool() throws {
+        let server = try TestServer(scripts: ["main.lua": Self.script])
+        let body = Wire.getAction("headers", format: .json)
+        let fine = try server.client().request("POST", "/", body: body,
+                                               extraHeaders: ["X-Forwarded-For: " + String(repeating: "1", count: 3000)])
+        #expect(fine.status == 200)
+        let huge = try server.client().request("POST", "/", body: body,
+                                               extraHeaders: ["X-Big: " + String(repeating: "a", count: 12000)])
+        #expect(huge.status == 431)
+        #expect(try server.client().request("POST", "/", body: body).status == 200)
+    }
+
     @Test func healthz() throws {
         let server = try TestServer(scripts: ["main.lua": Self.script])
         let response = try server.client().request("GET", "/healthz")
