@@ -298,6 +298,7 @@ void ivr_state_close(lua_State *L) {
     ivr_ctx *c = ivr_ctx_of(L);
     c->enforce = 0;
     lua_close(L);
+    ivr_state_scratch_free(c);
     free(c);
 }
 

@@ -36,6 +36,9 @@ typedef struct ivr_ctx {
     /* clock override */
     int has_clock;
     double clock;
+    /* call.state being written (state.c), reused from request to request */
+    uint8_t *scratch;
+    size_t scratch_len, scratch_cap;
     /* Swift */
     void *owner;
     ivr_callbacks cb;
@@ -78,6 +81,9 @@ double ivr_unix_now(ivr_ctx *c);
    then raises the run's stop error (it does not return). */
 int ivr_budget_check(lua_State *L);
 int ivr_budget_raise(lua_State *L);
+
+/* state.c: frees the buffer call.state is written into. */
+void ivr_state_scratch_free(ivr_ctx *c);
 
 /* bounded.c: bounded copies of Lua 5.4.4's string.find, gmatch, gsub, match,
    rep and table.concat, insert, move, remove, sort, for the sandbox's libraries. */

@@ -24,19 +24,45 @@ public enum StateKey: Sendable, Hashable {
     public static func text(_ s: String) -> StateKey { .string(Array(s.utf8)) }
 }
 
-/// A Lua table as saved between requests.
+/// A Lua table as saved between requests, held in its stored form
+/// (``StateCoding``): one byte buffer, which the script engine writes from and
+/// reads into a Lua table directly, and which a shared store keeps as it is.
+/// ``entries`` decodes it (for tools and tests); the hot path never does.
 public struct StateTable: Sendable, Equatable {
-    public var entries: [StateKey: StateValue]
+    /// The stored form (``StateCoding``); empty for the empty table.
+    public private(set) var encoded: [UInt8]
 
     public init(_ entries: [StateKey: StateValue] = [:]) {
-        self.entries = entries
+        self.encoded = StateCoding.encode(entries)
     }
 
-    public var isEmpty: Bool { entries.isEmpty }
+    /// A table from its stored form, as ``encoded`` gave it; nil if the bytes are malformed.
+    public init?(encoded: [UInt8]) {
+        guard StateCoding.decode(encoded) != nil else { return nil }
+        self.encoded = encoded
+    }
+
+    /// A table from bytes the script engine has just written (not checked again).
+    public init(trustedEncoding encoded: [UInt8]) {
+        self.encoded = encoded
+    }
+
+    /// The table's entries, decoded (set: re-encoded).
+    public var entries: [StateKey: StateValue] {
+        get { StateCoding.decode(encoded) ?? [:] }
+        set { encoded = StateCoding.encode(newValue) }
+    }
+
+    public var isEmpty: Bool { encoded.count <= 5 }
 
     /// The value under a text key.
     public subscript(_ key: String) -> StateValue? {
         get { entries[.text(key)] }
         set { entries[.text(key)] = newValue }
+    }
+
+    /// The same entries (the stored order of entries does not matter).
+    public static func == (a: StateTable, b: StateTable) -> Bool {
+        a.encoded == b.encoded || a.entries == b.entries
     }
 }

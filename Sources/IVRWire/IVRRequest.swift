@@ -96,6 +96,10 @@ public struct RequestFields: Sendable, Sequence, ExpressibleByDictionaryLiteral 
 
     /// The fields of `members`, a repeated name keeping its last value.
     public init(_ members: [WireMember]) {
+        if members.count <= 32, Self.namesAreUnique(members) {
+            self.members = members  // the common case: nothing to merge, nothing to copy
+            return
+        }
         var unique: [WireMember] = []
         unique.reserveCapacity(members.count)
         if members.count <= 32 {
@@ -118,6 +122,21 @@ public struct RequestFields: Sendable, Sequence, ExpressibleByDictionaryLiteral 
             }
         }
         self.members = unique
+    }
+
+    /// Whether no name appears twice in a short list (compared pairwise: no hashing).
+    private static func namesAreUnique(_ members: [WireMember]) -> Bool {
+        var i = members.startIndex
+        while i < members.endIndex {
+            let name = members[i].name
+            var j = i + 1
+            while j < members.endIndex {
+                if members[j].name == name { return false }
+                j += 1
+            }
+            i += 1
+        }
+        return true
     }
 
     public init(_ dictionary: [String: WireValue]) {
