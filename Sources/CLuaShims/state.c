@@ -21,6 +21,7 @@ typedef struct {
     const void *open[STATE_MAX_DEPTH + 1]; /* tables being written, for cycles */
     int keys[STATE_MAX_DEPTH + 1];         /* stack index of each level's key, for the path */
     int failed;
+    int error_slot;                        /* stack slot that receives the error message */
 } writer;
 
 static int reserve(ivr_ctx *c, size_t more) {
@@ -112,7 +113,7 @@ static int fail(lua_State *L, writer *w, int depth, const char *what) {
     lua_pushstring(L, ": ");
     lua_pushstring(L, what);
     lua_concat(L, 3);
-    lua_replace(L, 1);   /* slot 1 of this C frame holds the message (see ivr_state_encode) */
+    lua_replace(L, w->error_slot);
     return 0;
 }
 
@@ -199,16 +200,8 @@ static int write_table(lua_State *L, writer *w, int idx, int depth) {
     return 1;
 }
 
-/* Runs protected: luaL_Buffer and lua_concat may raise a memory error. */
-static int encode_protected(lua_State *L) {
-    /* 1: the error slot (nil), 2: the table */
-    writer *w = (writer *)lua_touserdata(L, lua_upvalueindex(1));
-    if (!put_byte(w, 1)) fail(L, w, 0, "out of memory writing call.state");
-    else write_table(L, w, 2, 0);
-    lua_settop(L, 1);
-    return 1;
-}
-
+/* Runs unprotected: it is called between runs, when the allocator does not
+   refuse (enforcement is off), so nothing here raises a Lua error. */
 int ivr_state_encode(lua_State *L, int idx, const uint8_t **bytes, size_t *length) {
     ivr_ctx *c = ivr_ctx_of(L);
     idx = lua_absindex(L, idx);
@@ -220,13 +213,12 @@ int ivr_state_encode(lua_State *L, int idx, const uint8_t **bytes, size_t *lengt
     lua_pushnil(L);
     if (lua_next(L, idx) == 0) return 0;
     lua_pop(L, 2);
-    writer w = { .c = c, .failed = 0 };
-    lua_pushlightuserdata(L, &w);
-    lua_pushcclosure(L, encode_protected, 1);
+    if (!lua_checkstack(L, 8)) return -1;
     lua_pushnil(L);
-    lua_pushvalue(L, idx);
-    int status = lua_pcall(L, 2, 1, 0);
-    if (status != LUA_OK) return 1;          /* the message (a memory error) is on the stack */
+    writer w = { .c = c, .failed = 0, .error_slot = lua_gettop(L) };
+    if (!put_byte(&w, 1)) fail(L, &w, 0, "out of memory writing call.state");
+    else write_table(L, &w, idx, 0);
+    lua_settop(L, w.error_slot);
     if (w.failed) return 1;                  /* the message is on the stack */
     lua_pop(L, 1);
     *bytes = c->scratch;

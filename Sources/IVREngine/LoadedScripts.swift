@@ -4,13 +4,23 @@ import Logging
 
 /// A script bundle being served, with what was prepared from it at load:
 /// its routes and each route's plain-action `fallback` for the deadline path.
-struct LoadedScripts: Sendable {
+/// A class, immutable: every request takes a reference to one, which costs one
+/// retain instead of one per field.
+final class LoadedScripts: Sendable {
     let bundle: ScriptBundle
     let routeSet: Set<String>
     /// Per route: the prepared fallback for GET_IVR_ACTION and for IVR_LAYER_INPUT.
     let fallbacks: [String: (ivr: IVRAction?, layer: IVRAction?)]
     /// Scripts that failed to load, "path:line: message".
     let problems: [ScriptFailure]
+
+    init(bundle: ScriptBundle, routeSet: Set<String>, fallbacks: [String: (ivr: IVRAction?, layer: IVRAction?)],
+         problems: [ScriptFailure]) {
+        self.bundle = bundle
+        self.routeSet = routeSet
+        self.fallbacks = fallbacks
+        self.problems = problems
+    }
 
     /// Loads every route once on a probe Lua state (on this thread), logging broken scripts.
     static func prepare(_ bundle: ScriptBundle, limits: ScriptLimits, logger: Logger) -> LoadedScripts {

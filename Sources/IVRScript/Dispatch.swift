@@ -26,10 +26,10 @@ extension ScriptRuntime {
         defer { lua.top = base }
         lua.push(ref: route.ref)
         let record = lua.top
-        let handler: String
+        let handlerName: HandlerName
         switch pushHandler(for: call.request, record: record) {
         case .found(let name):
-            handler = name
+            handlerName = name
         case .missing(let what):
             if method == .hangupCall { return ScriptResult(outcome: .success(nil), state: state) }
             let failure = ScriptFailure(reason: .noHandler, message: "\(bundle.directory)/\(call.route).lua: no handler for \(what)")
@@ -53,7 +53,7 @@ extension ScriptRuntime {
         if method == .hangupCall { return ScriptResult(outcome: .success(nil), state: state) }
         guard let action = lua.action(at: -1), action.kind.answers(method) else {
             let failure = ScriptFailure(reason: .invalidAction,
-                                        message: invalidResult(handler: handler, function: function, method: method))
+                                        message: invalidResult(handler: handlerName.text, function: function, method: method))
             return ScriptResult(outcome: .failure(failure), state: state)
         }
         lua.rawGet(callTable, "state")
@@ -61,7 +61,7 @@ extension ScriptRuntime {
             let newState = try lua.readState(at: -1)
             return ScriptResult(outcome: .success(action), state: newState)
         } catch {
-            let failure = ScriptFailure(reason: .error, message: "\(definedAt(function)) \(handler): \(error.message)")
+            let failure = ScriptFailure(reason: .error, message: "\(definedAt(function)) \(handlerName.text): \(error.message)")
             return ScriptResult(outcome: .failure(failure), state: state)
         }
     }
@@ -105,9 +105,22 @@ extension ScriptRuntime {
     // MARK: Choosing
 
     private enum HandlerLookup {
-        case found(String)
+        case found(HandlerName)
         case missing(String)
         case notFunction(String)
+    }
+
+    /// Which handler runs, named only when a message needs it (naming costs a string a request).
+    private enum HandlerName {
+        case global(RouteRecord)
+        case menu(String)
+
+        var text: String {
+            switch self {
+            case .global(let slot): return slot.globalName ?? "?"
+            case .menu(let menu): return "menus[\"\(menu)\"]"
+            }
+        }
     }
 
     /// Pushes the handler for `request` from the route record at `record`.
@@ -116,37 +129,44 @@ extension ScriptRuntime {
         case .getIVRAction:
             let menu = request.menu
             if menu == "-1" || menu.isEmpty {
-                return pushFirst([.onStart, .onInput], record: record,
+                return pushFirst(.onStart, .onInput, record: record,
                                  missing: "GET_IVR_ACTION with MENU '\(menu)': define on_start or on_input")
             }
             if lua.rawGet(record, index: RouteRecord.menus.rawValue) == LUA_TTABLE {
                 let menus = lua.top
                 if lua.rawGet(menus, menu) != LUA_TNIL {
                     lua.remove(at: menus)
-                    let name = "menus[\"\(menu)\"]"
-                    return lua.type(at: -1) == LUA_TFUNCTION ? .found(name) : .notFunction("\(name) is \(lua.describe(at: -1)), not a function")
+                    let name = HandlerName.menu(menu)
+                    return lua.type(at: -1) == LUA_TFUNCTION ? .found(name) : .notFunction("\(name.text) is \(lua.describe(at: -1)), not a function")
                 }
                 lua.pop()
             }
             lua.pop()
-            return pushFirst([.onInput], record: record,
+            return pushFirst(.onInput, record: record,
                              missing: "GET_IVR_ACTION with MENU '\(menu)': define menus[\"\(menu)\"] or on_input")
         case .layerInput:
-            return pushFirst([.onLayer], record: record, missing: "IVR_LAYER_INPUT: define on_layer")
+            return pushFirst(.onLayer, record: record, missing: "IVR_LAYER_INPUT: define on_layer")
         case .hangupCall:
-            return pushFirst([.onHangup], record: record, missing: "HANGUP_CALL")
+            return pushFirst(.onHangup, record: record, missing: "HANGUP_CALL")
         }
     }
 
-    private func pushFirst(_ slots: [RouteRecord], record: Int32, missing: String) -> HandlerLookup {
-        for slot in slots {
-            if lua.rawGet(record, index: slot.rawValue) != LUA_TNIL {
-                let name = slot.globalName ?? "?"
-                return lua.type(at: -1) == LUA_TFUNCTION ? .found(name) : .notFunction("\(name) is \(lua.describe(at: -1)), not a function")
-            }
+    /// The first of `first`, `then` that the script defines (the message, made only when none is).
+    private func pushFirst(_ first: RouteRecord, _ then: RouteRecord? = nil, record: Int32,
+                           missing: @autoclosure () -> String) -> HandlerLookup {
+        if let found = push(first, record: record) { return found }
+        if let then, let found = push(then, record: record) { return found }
+        return .missing(missing())
+    }
+
+    /// Pushes the handler in `slot` when the script defines it (else pushes nothing).
+    private func push(_ slot: RouteRecord, record: Int32) -> HandlerLookup? {
+        guard lua.rawGet(record, index: slot.rawValue) != LUA_TNIL else {
             lua.pop()
+            return nil
         }
-        return .missing(missing)
+        let name = HandlerName.global(slot)
+        return lua.type(at: -1) == LUA_TFUNCTION ? .found(name) : .notFunction("\(name.text) is \(lua.describe(at: -1)), not a function")
     }
 
     // MARK: Messages

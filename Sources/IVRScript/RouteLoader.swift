@@ -13,9 +13,12 @@ import IVRWire
 extension ScriptRuntime {
     /// The loaded route `name` of `bundle`, loading it if needed.
     func route(_ name: String, in bundle: ScriptBundle) -> Result<LoadedRoute, ScriptFailure> {
+        if let last = lastRoute, last.version == bundle.version, last.name == name { return .success(last.route) }
         if let slot = versions[bundle.version]?.routes[name] {
             switch slot {
-            case .loaded(let route): return .success(route)
+            case .loaded(let route):
+                lastRoute = (bundle.version, name, route)
+                return .success(route)
             case .failed(let failure): return .failure(failure)
             }
         }

@@ -15,7 +15,11 @@ final class ScriptRuntime {
     let limits: ScriptLimits
     let logger: Logger
     /// What is loaded, per bundle version.
-    var versions: [Int: LoadedVersion] = [:]
+    var versions: [Int: LoadedVersion] = [:] {
+        didSet { lastRoute = nil }
+    }
+    /// The route served last (version, name): a request usually finds its route here, with no hashing.
+    var lastRoute: (version: Int, name: String, route: LoadedRoute)?
     /// The request being served (for `ivr.call` defaults and log metadata); nil at load time.
     var current: CallContext?
     /// The route whose script or handler is running (log metadata).

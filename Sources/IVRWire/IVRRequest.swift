@@ -54,15 +54,17 @@ public final class IVRRequest: Sendable, Equatable {
         var callID = "", did = "", callerID = "", callerName = "", dtmf = "", menu = "", previousMenu = ""
         for member in fields.members {
             let name = member.name
-            guard name.utf8.count >= 3, name.utf8.count <= 13 else { continue }
-            switch name {
-            case "IVR_UNIQUE_ID": callID = member.value.coercedString ?? ""
-            case "DID": did = member.value.coercedString ?? ""
-            case "CALLER_ID": callerID = member.value.coercedString ?? ""
-            case "CALLER_NAME": callerName = member.value.coercedString ?? ""
-            case "DTMF": dtmf = member.value.coercedString ?? ""
-            case "MENU": menu = member.value.coercedString ?? ""
-            case "PREVIOUS_MENU": previousMenu = member.value.coercedString ?? ""
+            // By length first: at most two comparisons a field.
+            switch name.utf8.count {
+            case 3: if name == "DID" { did = member.value.coercedString ?? "" }
+            case 4:
+                if name == "MENU" { menu = member.value.coercedString ?? "" }
+                else if name == "DTMF" { dtmf = member.value.coercedString ?? "" }
+            case 9: if name == "CALLER_ID" { callerID = member.value.coercedString ?? "" }
+            case 11: if name == "CALLER_NAME" { callerName = member.value.coercedString ?? "" }
+            case 13:
+                if name == "IVR_UNIQUE_ID" { callID = member.value.coercedString ?? "" }
+                else if name == "PREVIOUS_MENU" { previousMenu = member.value.coercedString ?? "" }
             default: break
             }
         }
