@@ -169,14 +169,14 @@ struct ActionTableReader {
     }
 
     /// A string value (UTF-8 text) or an error naming `what`.
-    private mutating func stringValue(at index: Int32, what: String, type: FieldType) -> WireValue? {
+    private mutating func stringValue(at index: Int32, what: @autoclosure () -> String, type: FieldType) -> WireValue? {
         switch lua.text(at: index) {
         case .some(.some(let s)): return .string(s)
         case .some(.none):
-            error = "\(ctor): \(what) must be UTF-8 text"
+            error = "\(ctor): \(what()) must be UTF-8 text"
             return nil
         case .none:
-            error = "\(ctor): \(what) must be \(type.phrase), got \(lua.describe(at: index))"
+            error = "\(ctor): \(what()) must be \(type.phrase), got \(lua.describe(at: index))"
             return nil
         }
     }

@@ -79,10 +79,11 @@ public struct ActionField: Sendable, Equatable {
     public let defaultValue: WireValue?
 
     /// The script's key for this field: the wire name in lower case.
-    public var scriptName: String { wireName.lowercased() }
+    public let scriptName: String
 
     init(_ wireName: String, _ type: FieldType, mandatory: Bool = false, default defaultValue: WireValue? = nil) {
         self.wireName = wireName
+        self.scriptName = wireName.lowercased()
         self.type = type
         self.mandatory = mandatory
         self.defaultValue = defaultValue
