@@ -10,12 +10,21 @@ extension Array where Element == UInt8 {
     mutating func appendDecimal(_ value: Int64) {
         if value < 0 { append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        let first = count
-        repeat {
-            append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        self[first...].reverse()
+        if magnitude < 10 {  // the common case: a status or a small count
+            append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude))
+            return
+        }
+        // Digits land backwards in a fixed buffer, then go in at once (no slice of self: no copy).
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: Int64's 19 digits fit
+        Swift.withUnsafeMutableBytes(of: &digits) { raw in
+            var at = raw.count
+            repeat {
+                at -= 1
+                raw[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[at...]))
+        }
     }
 
     /// Appends the shortest text that reads back as `value` (`2.0`, `0.1`, `1e+20`).

@@ -89,7 +89,7 @@ extension JSON {
     /// and the schema's field names are plain ASCII and written as they are.
     static func encode(_ reply: IVRReply) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        out.reserveCapacity(512)  // a MENU reply with its defaults is about 300 bytes
         switch reply {
         case .status(let status):
             out.appendLiteral("{\"STATUS\":")

@@ -13,6 +13,8 @@ struct JSONWriterTests {
         #expect(JSON.encode(.int(0)).text == "0")
         #expect(JSON.encode(.int(7)).text == "7")
         #expect(JSON.encode(.int(-7)).text == "-7")
+        #expect(JSON.encode(.int(10)).text == "10" && JSON.encode(.int(-10)).text == "-10")
+        #expect(JSON.encode(.int(9)).text == "9" && JSON.encode(.int(100)).text == "100")
         #expect(JSON.encode(.int(15_616_841_651)).text == "15616841651")
         #expect(JSON.encode(.int(.max)).text == "9223372036854775807")
         #expect(JSON.encode(.int(.min)).text == "-9223372036854775808")
