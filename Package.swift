@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian, one system-library target each.
@@ -46,8 +47,15 @@ let package = Package(
                 dependencies: ["IVRWire", "IVRState", "IVRScript", "IVRHTTP",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
+        /// Tooling around the engine: the model of a call (simulate, test, check, replay),
+        /// the in-process client, and the replay player (in-process and over HTTP).
+        .target(name: "IVRTools",
+                dependencies: ["IVREngine", "IVRWire", "IVRState", "IVRScript",
+                               .product(name: "Histogram", package: "hdrhistogram-swift"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
         .executableTarget(name: "ivr-engine",
-                          dependencies: ["IVREngine",
+                          dependencies: ["IVREngine", "IVRTools",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
@@ -56,7 +64,7 @@ let package = Package(
         .testTarget(name: "IVRStateTests", dependencies: ["IVRState"], swiftSettings: swiftSettings),
         .testTarget(name: "IVRScriptTests", dependencies: ["IVRScript", "IVRWire", "IVRState"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "IVRServerTests", dependencies: ["IVREngine", "IVRWire", "IVRHTTP"],
+        .testTarget(name: "IVRServerTests", dependencies: ["IVREngine", "IVRTools", "IVRWire", "IVRHTTP"],
                     swiftSettings: swiftSettings),
     ]
 )

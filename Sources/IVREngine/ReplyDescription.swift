@@ -13,7 +13,7 @@ import IVRWire
 public enum ReplyDescription {
     /// One line for an engine result: the reply in words, marked `FALLBACK (reason: why)`
     /// when the fallback path answered, or `HTTP 400: why` when the request was refused.
-    public static func line(for result: EngineResult, defaultLanguage: String = "he") -> String {
+    public static func line(for result: EngineResult, defaultLanguage: String = IVRDefaults.language) -> String {
         guard let reply = result.reply, result.httpStatus == 200 else {
             return "HTTP \(result.httpStatus): \(result.detail ?? "no reply")"
         }
@@ -29,7 +29,7 @@ public enum ReplyDescription {
     }
 
     /// One line for a reply; `STATUS 1` is noted, `STATUS 0` is implied.
-    public static func line(for reply: IVRReply, defaultLanguage: String = "he") -> String {
+    public static func line(for reply: IVRReply, defaultLanguage: String = IVRDefaults.language) -> String {
         switch reply {
         case .status(0): return "STATUS 0"
         case .status(let status): return "STATUS \(status) (Voicenter uses its own fallback)"
@@ -40,7 +40,7 @@ public enum ReplyDescription {
     }
 
     /// One line for an action.
-    public static func line(for action: IVRAction, defaultLanguage: String = "he") -> String {
+    public static func line(for action: IVRAction, defaultLanguage: String = IVRDefaults.language) -> String {
         var text = ActionWords(action).line
         if let language = action.language, language != defaultLanguage {
             text += ", language \(language)"

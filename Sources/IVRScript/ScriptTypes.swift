@@ -11,7 +11,7 @@ public struct ScriptLimits: Sendable {
     /// `LANGUAGE` of actions that do not set `language` (`--language`).
     public var language: String
 
-    public init(timeout: Duration = .milliseconds(1000), memoryBytes: Int = 64 << 20, language: String = "he") {
+    public init(timeout: Duration = .milliseconds(1000), memoryBytes: Int = 64 << 20, language: String = IVRDefaults.language) {
         self.timeout = timeout
         self.memoryBytes = memoryBytes
         self.language = language
