@@ -34,9 +34,12 @@ let package = Package(
         .target(name: "IVRWire", dependencies: ["CLibXML2"], swiftSettings: swiftSettings),
         /// Per-call state: the store interface and the in-memory store.
         .target(name: "IVRState", swiftSettings: swiftSettings),
+        /// The model of a Voicenter call (each request's fields, how a reply moves the call
+        /// on) that every tool playing calls shares. No engine, no I/O.
+        .target(name: "IVRCallModel", dependencies: ["IVRWire"], swiftSettings: swiftSettings),
         /// The Lua script engine. No HTTP.
         .target(name: "IVRScript",
-                dependencies: ["CLua", "CLuaShims", "IVRWire", "IVRState",
+                dependencies: ["CLua", "CLuaShims", "IVRWire", "IVRState", "IVRCallModel",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         /// A small HTTP server over libmicrohttpd. Knows nothing of IVR.
@@ -50,7 +53,7 @@ let package = Package(
         /// Tooling around the engine: the model of a call (simulate, test, check, replay),
         /// the in-process client, and the replay player (in-process and over HTTP).
         .target(name: "IVRTools",
-                dependencies: ["IVREngine", "IVRWire", "IVRState", "IVRScript",
+                dependencies: ["IVREngine", "IVRWire", "IVRState", "IVRScript", "IVRCallModel",
                                .product(name: "Histogram", package: "hdrhistogram-swift"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
@@ -64,6 +67,8 @@ let package = Package(
         .testTarget(name: "IVRStateTests", dependencies: ["IVRState"], swiftSettings: swiftSettings),
         .testTarget(name: "IVRScriptTests", dependencies: ["IVRScript", "IVRWire", "IVRState"],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "IVRCallModelTests", dependencies: ["IVRCallModel", "IVRWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "IVRToolsTests", dependencies: ["IVRTools", "IVRWire"], swiftSettings: swiftSettings),
         .testTarget(name: "IVRServerTests", dependencies: ["IVREngine", "IVRTools", "IVRWire", "IVRHTTP"],
                     swiftSettings: swiftSettings),
     ]

@@ -66,6 +66,7 @@ public struct InProcessPlayer {
                              options: ReplayOptions, threads: Int, start: UInt64,
                              progress: ReplayProgress?) -> ReplayTally {
         var tally = ReplayTally()
+        let client = EngineClient(engine: engine)
         var pacer = Pacer(rate: options.rate, threads: threads, start: start)
         let tag = UInt16.random(in: 0...UInt16.max)
         while let (index, play) = dispenser.take(now: monotonicNanos()) {
@@ -90,7 +91,7 @@ public struct InProcessPlayer {
                 }
                 engine.setClock(step.arrivalTime)
                 let sent = monotonicNanos()
-                let result = engine.process(route: call.route, body: body, contentType: step.contentType)
+                let result = client.post(route: call.route, body: body, contentType: step.contentType)
                 tally.record(latencyNanos: monotonicNanos() - sent)
                 tally.requests += 1
                 if result.httpStatus != step.status { tally.statusErrors += 1 }

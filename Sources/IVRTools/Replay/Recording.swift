@@ -15,6 +15,15 @@ public struct RecordedStep: Sendable {
 
     /// The Unix time, in seconds, the request arrived at (`ts` less `micros`): the
     /// time the script saw, which an in-process replay pins the script clock to.
+    public init(timestamp: Int64, micros: Int64, request: [UInt8], status: Int, response: [UInt8], origin: String) {
+        self.timestamp = timestamp
+        self.micros = micros
+        self.request = request
+        self.status = status
+        self.response = response
+        self.origin = origin
+    }
+
     public var arrivalTime: Double { Double(timestamp * 1000 - micros) / 1_000_000 }
 
     /// The `Content-Type` to send the request with. The recording keeps the format the
@@ -35,6 +44,14 @@ public struct RecordedCall: Sendable {
     public var steps: [RecordedStep]
     /// Whether ``id`` is the id in the requests (false for an undecodable request's own "call").
     public var hasWireID: Bool
+
+    public init(id: String, route: String, format: WireFormat, steps: [RecordedStep], hasWireID: Bool) {
+        self.id = id
+        self.route = route
+        self.format = format
+        self.steps = steps
+        self.hasWireID = hasWireID
+    }
 }
 
 /// A recording that cannot be read.

@@ -68,22 +68,38 @@ public struct CallTemplate: Sendable {
         self.digitOffsets = offsets
     }
 
-    /// `body` with every string value equal to `id` (between `"`/`>` and `"`/`<`)
-    /// replaced by `replacement`, and where each replacement starts.
+    /// `body` with the value of its `IVR_UNIQUE_ID` field replaced by `replacement`,
+    /// and where each replacement starts. A value is the field's when it is a whole
+    /// string (between `"`/`>` and `"`/`<`) and only punctuation, whitespace and the
+    /// lower-case XML-RPC tags (`</name><value><string>`) lie between the field's name
+    /// and it, so another field that happens to hold the same text is left alone.
     static func replacingID(_ id: [UInt8], with replacement: [UInt8], in body: [UInt8]) -> ([UInt8], [Int]) {
+        let key = Array("IVR_UNIQUE_ID".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(body.count + 16)
         var starts: [Int] = []
+        var keyEnd = -1
         var i = 0
         let n = id.count
         while i < body.count {
-            if i + n < body.count, i > 0, body[i] == id[0],
+            if i + key.count <= body.count, body[i] == key[0], body[i..<(i + key.count)].elementsEqual(key) {
+                out.append(contentsOf: key)
+                i += key.count
+                keyEnd = i
+                continue
+            }
+            if keyEnd >= 0, i + n < body.count, i > 0, body[i] == id[0],
                body[i - 1] == UInt8(ascii: "\"") || body[i - 1] == UInt8(ascii: ">"),
                body[i + n] == UInt8(ascii: "\"") || body[i + n] == UInt8(ascii: "<"),
-               body[i..<(i + n)].elementsEqual(id) {
+               body[i..<(i + n)].elementsEqual(id),
+               body[keyEnd..<i].allSatisfy({ c in
+                   c == 0x22 || c == 0x3A || c == 0x3C || c == 0x3E || c == 0x2F || c == 0x20 || c == 0x09
+                       || c == 0x0A || c == 0x0D || (c >= 0x61 && c <= 0x7A)
+               }) {
                 starts.append(out.count)
                 out.append(contentsOf: replacement)
                 i += n
+                keyEnd = -1
                 continue
             }
             out.append(body[i])
@@ -92,9 +108,9 @@ public struct CallTemplate: Sendable {
         return (out, starts)
     }
 
-    /// Writes the hex digits of `tag` (4) and `play` (8) at each of `offsets` of `buffer`.
+    /// Writes the hex digits of `tag` (4) and `play` (8) at each of `offsets` (plus `shift`) of `buffer`.
     @inline(__always)
-    static func patch(_ buffer: UnsafeMutablePointer<UInt8>, offsets: [Int], shift: Int, tag: UInt16, play: UInt32) {
+    public static func patch(_ buffer: UnsafeMutablePointer<UInt8>, offsets: [Int], shift: Int, tag: UInt16, play: UInt32) {
         let hex: (UInt64) -> UInt8 = { v in v < 10 ? UInt8(48 + v) : UInt8(87 + v) }
         let value = (UInt64(tag) << 32) | UInt64(play)
         for start in offsets {

@@ -1,10 +1,11 @@
+import IVREngine
 import IVRScript
 import IVRState
 import IVRWire
 
-/// Sends a test's simulated requests through an ``Engine``: each request is
-/// encoded with the wire encoders in the call's format and goes through
-/// ``Engine/process(route:body:contentType:)``, the pipeline `serve` runs.
+/// Sends a test's simulated requests through an ``Engine`` with the one in-process
+/// client (``EngineClient``): each request is encoded in the call's format and
+/// answered as `serve` would answer it.
 public final class EngineTestDriver: TestCallDriver {
     public let engine: Engine
     /// Gets one line per exchange, in words (`ivr-engine test --verbose`).
@@ -16,13 +17,7 @@ public final class EngineTestDriver: TestCallDriver {
     }
 
     public func send(route: String, method: IVRMethod, format: WireFormat, fields: [WireMember]) -> TestExchange {
-        let data = WireValue.structure(fields)
-        let body: [UInt8]
-        switch format {
-        case .xml: body = XMLRPC.encodeMethodCall(method.rawValue, params: [data])
-        case .json: body = JSON.encode(.structure([WireMember("METHOD", .string(method.rawValue)), WireMember("DATA", data)]))
-        }
-        let result = engine.process(route: route, body: body, contentType: format.contentType)
+        let result = EngineClient(engine: engine).post(route: route, method: method, format: format, fields: fields).result
         if let trace {
             let request = result.request.map { ReplyDescription.line(for: $0) } ?? method.rawValue
             trace("POST /\(route) \(request) => \(ReplyDescription.line(for: result, defaultLanguage: engine.config.limits.language))")

@@ -1,4 +1,5 @@
 import Foundation
+import IVREngine
 import IVRScript
 import IVRState
 import Logging

@@ -1,3 +1,4 @@
+import IVREngine
 import IVRScript
 import IVRWire
 
@@ -135,8 +136,9 @@ private struct ActionWords {
     }
 
     private var callWords: String {
-        var parts = ["caller id \(text("CALLERID"))", "caller name \(text("CALLERNAME"))",
-                     "ring \(text("CALL_MAX_DIAL")) s", "max \(text("CALL_MAX")) s"]
+        var parts = ["caller id \(text("CALLERID"))"]
+        if let name = optional("CALLERNAME"), !name.isEmpty { parts.append("caller name \(name)") }
+        parts += ["ring \(text("CALL_MAX_DIAL")) s", "max \(text("CALL_MAX")) s"]
         if int("REC_STATUS") == 1 { parts.append("recorded") }
         if let rec = optional("CALLER_REC") { parts.append("caller hears \(rec)") }
         if let moh = optional("MOH_CLASS") { parts.append("music \(moh)") }
