@@ -34,11 +34,13 @@ public struct InProcessPlayer {
     public func run(_ calls: [RecordedCall], progress: ReplayProgress? = nil) throws -> ReplaySummary {
         let threads = max(1, min(options.concurrency, calls.count * options.copies,
                                  ProcessInfo.processInfo.activeProcessorCount))
-        var engines: [Engine] = []
+        var engines: [(Engine, ScriptClockControl)] = []
         for _ in 0..<threads {
-            engines.append(try Engine(config: config, store: InMemoryCallStore(ttl: config.stateTTL), logger: logger))
+            let clock = ScriptClockControl()
+            engines.append((try Engine(config: config, store: InMemoryCallStore(ttl: config.stateTTL), logger: logger,
+                                       clock: clock), clock))
         }
-        defer { engines.forEach { $0.shutdown() } }
+        defer { engines.forEach { $0.0.shutdown() } }
         let templates = calls.map(CallTemplate.init)
         let start = monotonicNanos()
         let dispenser = PlayDispenser(templates: templates.count, copies: options.copies,
@@ -46,10 +48,10 @@ public struct InProcessPlayer {
         let tallies = Mutex(ReplayTally())
         let group = DispatchGroup()
         let options = self.options
-        for engine in engines {
+        for (engine, clock) in engines {
             group.enter()
             let thread = Thread {
-                let tally = Self.play(templates, on: engine, dispenser: dispenser, options: options,
+                let tally = Self.play(templates, on: engine, clock: clock, dispenser: dispenser, options: options,
                                       threads: threads, start: start, progress: progress)
                 tallies.withLock { $0.add(tally) }
                 group.leave()
@@ -62,7 +64,7 @@ public struct InProcessPlayer {
         return ReplaySummary(tallies.withLock { $0 }, seconds: seconds)
     }
 
-    private static func play(_ templates: [CallTemplate], on engine: Engine, dispenser: PlayDispenser,
+    private static func play(_ templates: [CallTemplate], on engine: Engine, clock: ScriptClockControl, dispenser: PlayDispenser,
                              options: ReplayOptions, threads: Int, start: UInt64,
                              progress: ReplayProgress?) -> ReplayTally {
         var tally = ReplayTally()
@@ -89,7 +91,7 @@ public struct InProcessPlayer {
                 while case let wait = pacer.wait(now: monotonicNanos()), wait > 0 {
                     usleep(UInt32(min(wait / 1000, 100_000)))
                 }
-                engine.setClock(step.arrivalTime)
+                clock.set(step.arrivalTime)
                 let sent = monotonicNanos()
                 let result = client.post(route: call.route, body: body, contentType: step.contentType)
                 tally.record(latencyNanos: monotonicNanos() - sent)
