@@ -39,8 +39,12 @@ let package = Package(
         .target(name: "IVRCallModel", dependencies: ["IVRWire"], swiftSettings: swiftSettings),
         /// The Lua script engine. No HTTP.
         .target(name: "IVRScript",
-                dependencies: ["CLua", "CLuaShims", "IVRWire", "IVRState", "IVRCallModel",
+                dependencies: ["CLua", "CLuaShims", "IVRWire", "IVRState",
                                .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
+        /// `ivr-engine test`'s Lua side: the test files' Lua state, `call{...}`, the checks.
+        .target(name: "IVRLuaTest",
+                dependencies: ["CLua", "CLuaShims", "IVRScript", "IVRWire", "IVRState", "IVRCallModel"],
                 swiftSettings: swiftSettings),
         /// A small HTTP server over libmicrohttpd. Knows nothing of IVR.
         .target(name: "IVRHTTP", dependencies: ["CMicroHTTPD", "CHTTPShims"],
@@ -53,7 +57,7 @@ let package = Package(
         /// Tooling around the engine: the model of a call (simulate, test, check, replay),
         /// the in-process client, and the replay player (in-process and over HTTP).
         .target(name: "IVRTools",
-                dependencies: ["IVREngine", "IVRWire", "IVRState", "IVRScript", "IVRCallModel",
+                dependencies: ["IVREngine", "IVRWire", "IVRState", "IVRScript", "IVRCallModel", "IVRLuaTest",
                                .product(name: "Histogram", package: "hdrhistogram-swift"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),

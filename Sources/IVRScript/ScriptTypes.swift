@@ -18,7 +18,7 @@ public struct ScriptLimits: Sendable {
     }
 
     /// The timeout in nanoseconds, at least 1.
-    var timeoutNanoseconds: Int64 {
+    package var timeoutNanoseconds: Int64 {
         let (seconds, attoseconds) = timeout.components
         let ns = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         guard !ns.overflow else { return .max }

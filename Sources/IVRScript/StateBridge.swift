@@ -21,7 +21,7 @@ struct StateError: Error {
 
 extension LuaState {
     /// Pushes `state` as a fresh table.
-    func pushState(_ state: StateTable) {
+    package func pushState(_ state: StateTable) {
         pushStateTable(state, depth: 0)
     }
 

@@ -1,4 +1,5 @@
 import IVREngine
+import IVRLuaTest
 import IVRScript
 import IVRState
 import IVRWire

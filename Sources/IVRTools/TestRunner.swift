@@ -1,5 +1,6 @@
 import Foundation
 import IVREngine
+import IVRLuaTest
 import IVRScript
 import IVRState
 import Logging
