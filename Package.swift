@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian, one system-library target each.
@@ -33,10 +34,17 @@ let package = Package(
         .target(name: "IVRWire", dependencies: ["CLibXML2"], swiftSettings: swiftSettings),
         /// Per-call state: the store interface and the in-memory store.
         .target(name: "IVRState", swiftSettings: swiftSettings),
+        /// The model of a Voicenter call (each request's fields, how a reply moves the call
+        /// on) that every tool playing calls shares. No engine, no I/O.
+        .target(name: "IVRCallModel", dependencies: ["IVRWire"], swiftSettings: swiftSettings),
         /// The Lua script engine. No HTTP.
         .target(name: "IVRScript",
                 dependencies: ["CLua", "CLuaShims", "IVRWire", "IVRState",
                                .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
+        /// `ivr-engine test`'s Lua side: the test files' Lua state, `call{...}`, the checks.
+        .target(name: "IVRLuaTest",
+                dependencies: ["CLua", "CLuaShims", "IVRScript", "IVRWire", "IVRState", "IVRCallModel"],
                 swiftSettings: swiftSettings),
         /// A small HTTP server over libmicrohttpd. Knows nothing of IVR.
         .target(name: "IVRHTTP", dependencies: ["CMicroHTTPD", "CHTTPShims"],
@@ -46,8 +54,15 @@ let package = Package(
                 dependencies: ["IVRWire", "IVRState", "IVRScript", "IVRHTTP",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
+        /// Tooling around the engine: the model of a call (simulate, test, check, replay),
+        /// the in-process client, and the replay player (in-process and over HTTP).
+        .target(name: "IVRTools",
+                dependencies: ["IVREngine", "IVRWire", "IVRState", "IVRScript", "IVRCallModel", "IVRLuaTest",
+                               .product(name: "Histogram", package: "hdrhistogram-swift"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
         .executableTarget(name: "ivr-engine",
-                          dependencies: ["IVREngine",
+                          dependencies: ["IVREngine", "IVRTools",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
@@ -56,7 +71,9 @@ let package = Package(
         .testTarget(name: "IVRStateTests", dependencies: ["IVRState"], swiftSettings: swiftSettings),
         .testTarget(name: "IVRScriptTests", dependencies: ["IVRScript", "IVRWire", "IVRState"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "IVRServerTests", dependencies: ["IVREngine", "IVRWire", "IVRHTTP"],
+        .testTarget(name: "IVRCallModelTests", dependencies: ["IVRCallModel", "IVRWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "IVRToolsTests", dependencies: ["IVRTools", "IVRWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "IVRServerTests", dependencies: ["IVREngine", "IVRTools", "IVRWire", "IVRHTTP"],
                     swiftSettings: swiftSettings),
     ]
 )

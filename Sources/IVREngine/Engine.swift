@@ -31,16 +31,18 @@ public final class Engine: Sendable {
     /// Serializes reloads; holds the last version number given out.
     let reloading = Mutex<Int>(1)
     private let watcher: ScriptWatcher?
-    /// The Unix time scripts see instead of the real clock (``ScriptClockOverride`` bits), for tests.
-    private let clock = Atomic<UInt64>(ScriptClockOverride.none)
+    /// The clock scripts see instead of the real one (tests, replay); nil: the real clock, unchecked.
+    private let clock: ScriptClockControl?
     /// Drops idle calls' state every so often (taking a turn also checks the TTL).
     private let sweeper: Sweeper
     /// `--deadline` in nanoseconds, less a small margin for encoding and sending.
     let deadlineBudget: Int64
 
-    /// Loads the scripts directory (compiling and checking every script).
-    public init(config: EngineConfig, store: any CallStore, logger: Logger) throws {
+    /// Loads the scripts directory (compiling and checking every script). `clock`, when
+    /// given, is what the scripts see as the time (tests, replay); `serve` gives none.
+    public init(config: EngineConfig, store: any CallStore, logger: Logger, clock: ScriptClockControl? = nil) throws {
         self.config = config
+        self.clock = clock
         self.store = store
         self.logger = logger
         self.contexts = ThreadContexts(limits: config.limits, logger: logger)
@@ -74,12 +76,6 @@ public final class Engine: Sendable {
 
     /// The versions held (the current one and those of calls in progress).
     public var heldVersions: Set<Int> { scripts.withLock { Set($0.all.keys) } }
-
-    /// Makes scripts see `unixTime` as the current time (`ivr.now()`, `os.time()`, `os.date()`);
-    /// nil restores the real clock. For `ivr-engine test`.
-    public func setClock(_ unixTime: Double?) {
-        clock.store(ScriptClockOverride.bits(unixTime), ordering: .releasing)
-    }
 
     /// A call's state as last saved, if the call is live.
     public func state(of callID: String) -> StateTable? {
@@ -156,8 +152,7 @@ public final class Engine: Sendable {
             worker.retainOnly(versions: Set(versions.all.keys))
             context.workerVersionsSeen = context.versionsSeen
         }
-        let clockBits = clock.load(ordering: .acquiring)
-        if context.clockSeen != clockBits {
+        if let clock, case let clockBits = clock.current, context.clockSeen != clockBits {
             worker.clockOverride = ScriptClockOverride.value(clockBits)
             context.clockSeen = clockBits
         }

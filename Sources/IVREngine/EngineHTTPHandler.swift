@@ -31,7 +31,7 @@ public struct EngineHTTPHandler: HTTPHandler {
         let arrival = ContinuousClock.now
         let route = Self.route(of: request.path)
         guard let route, engine.knowsRoute(route) else {
-            answer(.text(404, "error: no script for \(request.path)\n"), to: request, route: route, arrival: arrival,
+            answer(.text(404, Self.unknownRouteMessage(path: request.path)), to: request, route: route, arrival: arrival,
                    responder: responder)
             return
         }
@@ -60,6 +60,11 @@ public struct EngineHTTPHandler: HTTPHandler {
                 request: request.body, status: response.status, response: response.body, micros: micros))
         }
         responder.respond(response)
+    }
+
+    /// The plain-text body of the 404 for a POST no script serves.
+    public static func unknownRouteMessage(path: String) -> String {
+        "error: no script for \(path)\n"
     }
 
     /// The script NAME for a path: `/` is `main`, `/NAME` is NAME when NAME matches `[A-Za-z0-9_-]+`.

@@ -26,6 +26,18 @@ public struct EngineResult: Sendable {
     /// Why the fallback path was taken, or what was wrong with the request.
     public var detail: String?
 
+    public init(httpStatus: Int, contentType: String, body: [UInt8], format: WireFormat?, request: IVRRequest?,
+                reply: IVRReply?, outcome: Outcome, detail: String?) {
+        self.httpStatus = httpStatus
+        self.contentType = contentType
+        self.body = body
+        self.format = format
+        self.request = request
+        self.reply = reply
+        self.outcome = outcome
+        self.detail = detail
+    }
+
     static func clientError(_ status: Int, _ error: WireError) -> EngineResult {
         let (type, body) = WireCodec.encodeError(error)
         return EngineResult(httpStatus: status, contentType: type, body: body, format: error.format,

@@ -117,6 +117,24 @@ private struct ThreadSlotKey: Sendable {
 
 private let threadSlotKey = ThreadSlotKey()
 
+/// A clock the scripts of one engine see instead of the real one (`ivr-engine test`'s
+/// `set_time`, `replay --scripts` pinning each request to its recorded time). Given to
+/// ``Engine/init(config:store:logger:clock:)``; an engine made without one (`serve`)
+/// never looks for it on its request path.
+public final class ScriptClockControl: Sendable {
+    private let bits = Atomic<UInt64>(ScriptClockOverride.none)
+
+    public init() {}
+
+    /// Makes the scripts see `unixTime` as the current time (`ivr.now()`, `os.time()`,
+    /// `os.date()`) from their next request on; nil restores the real clock.
+    public func set(_ unixTime: Double?) {
+        bits.store(ScriptClockOverride.bits(unixTime), ordering: .releasing)
+    }
+
+    var current: UInt64 { bits.load(ordering: .acquiring) }
+}
+
 /// The test clock scripts may see instead of the real one, as an atomic bit pattern.
 enum ScriptClockOverride {
     /// No override: the real clock (a NaN no `Double` time produces).

@@ -59,20 +59,20 @@ final class ActionBox {
 
 extension LuaState {
     /// Pushes `action` as a new action userdata.
-    func pushAction(_ action: IVRAction) {
+    package func pushAction(_ action: IVRAction) {
         guard let slot = ivr_new_action(L) else { return }
         slot.pointee = Unmanaged.passRetained(ActionBox(action)).toOpaque()
     }
 
     /// The action of the userdata at `index`, if it is one.
-    func action(at index: Int32) -> IVRAction? {
+    package func action(at index: Int32) -> IVRAction? {
         guard let pointer = ivr_to_action(L, index) else { return nil }
         return ActionBox.from(pointer).action
     }
 
     /// Pushes a field value the way a script wrote it: targets as `{target=, type=}`,
     /// SAY_DIGITS data as `{record_type=, content=}`, custom data as given.
-    func pushScriptValue(_ value: WireValue, type: FieldType) {
+    package func pushScriptValue(_ value: WireValue, type: FieldType) {
         switch (type, value) {
         case (.targets, .array(let items)):
             pushList(items) { item in

@@ -7,53 +7,53 @@ import CLuaShims
 /// out-of-memory: callers use it with memory enforcement off (outside
 /// ``ivr_run``), on tables without metatables, and never on script values that
 /// could run a metamethod.
-struct LuaState {
-    let L: OpaquePointer
+package struct LuaState {
+    package let L: OpaquePointer
 
-    init(_ L: OpaquePointer) { self.L = L }
+    package init(_ L: OpaquePointer) { self.L = L }
 
     // MARK: Stack
 
-    var top: Int32 {
+    package var top: Int32 {
         get { lua_gettop(L) }
         nonmutating set { lua_settop(L, newValue) }
     }
 
-    func pop(_ n: Int32 = 1) { ivr_pop(L, n) }
-    func absolute(_ index: Int32) -> Int32 { lua_absindex(L, index) }
-    func type(at index: Int32) -> Int32 { lua_type(L, index) }
-    func pushValue(at index: Int32) { lua_pushvalue(L, index) }
-    func remove(at index: Int32) { ivr_remove(L, index) }
-    func insert(at index: Int32) { ivr_insert(L, index) }
-    func ensureStack(_ n: Int32) -> Bool { lua_checkstack(L, n) != 0 }
+    package func pop(_ n: Int32 = 1) { ivr_pop(L, n) }
+    package func absolute(_ index: Int32) -> Int32 { lua_absindex(L, index) }
+    package func type(at index: Int32) -> Int32 { lua_type(L, index) }
+    package func pushValue(at index: Int32) { lua_pushvalue(L, index) }
+    package func remove(at index: Int32) { ivr_remove(L, index) }
+    package func insert(at index: Int32) { ivr_insert(L, index) }
+    package func ensureStack(_ n: Int32) -> Bool { lua_checkstack(L, n) != 0 }
 
     /// The name of the type of the value at `index` (`"nil"`, `"table"`, ...).
-    func typeName(at index: Int32) -> String {
+    package func typeName(at index: Int32) -> String {
         guard let name = lua_typename(L, lua_type(L, index)) else { return "?" }
         return String(cString: name)
     }
 
     // MARK: Push
 
-    func push(_ s: String) {
+    package func push(_ s: String) {
         var s = s
         s.withUTF8 { ivr_pushbytes(L, $0.baseAddress, $0.count) }
     }
 
-    func push(bytes: [UInt8]) {
+    package func push(bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { ivr_pushbytes(L, $0.baseAddress, $0.count) }
     }
 
-    func push(_ i: Int64) { lua_pushinteger(L, i) }
-    func push(_ d: Double) { lua_pushnumber(L, d) }
-    func push(_ b: Bool) { lua_pushboolean(L, b ? 1 : 0) }
-    func pushNil() { lua_pushnil(L) }
-    func newTable(array: Int32 = 0, hash: Int32 = 0) { lua_createtable(L, array, hash) }
+    package func push(_ i: Int64) { lua_pushinteger(L, i) }
+    package func push(_ d: Double) { lua_pushnumber(L, d) }
+    package func push(_ b: Bool) { lua_pushboolean(L, b ? 1 : 0) }
+    package func pushNil() { lua_pushnil(L) }
+    package func newTable(array: Int32 = 0, hash: Int32 = 0) { lua_createtable(L, array, hash) }
 
     // MARK: Read
 
     /// The bytes of the string at `index`; nil unless it is a string (numbers are not converted).
-    func bytes(at index: Int32) -> [UInt8]? {
+    package func bytes(at index: Int32) -> [UInt8]? {
         guard lua_type(L, index) == LUA_TSTRING else { return nil }
         var len = 0
         guard let p = lua_tolstring(L, index, &len) else { return nil }
@@ -61,7 +61,7 @@ struct LuaState {
     }
 
     /// The string at `index` as text (invalid UTF-8 repaired); nil unless it is a string.
-    func string(at index: Int32) -> String? {
+    package func string(at index: Int32) -> String? {
         guard lua_type(L, index) == LUA_TSTRING else { return nil }
         var len = 0
         guard let p = lua_tolstring(L, index, &len) else { return nil }
@@ -71,7 +71,7 @@ struct LuaState {
     }
 
     /// The string at `index` when it is valid UTF-8; `.some(nil)` when it is a string that is not.
-    func text(at index: Int32) -> String?? {
+    package func text(at index: Int32) -> String?? {
         guard lua_type(L, index) == LUA_TSTRING else { return nil }
         var len = 0
         guard let p = lua_tolstring(L, index, &len) else { return nil }
@@ -81,7 +81,7 @@ struct LuaState {
     }
 
     /// The integer at `index`: a Lua integer, or a float with an integral value.
-    func integer(at index: Int32) -> Int64? {
+    package func integer(at index: Int32) -> Int64? {
         guard lua_type(L, index) == LUA_TNUMBER else { return nil }
         var ok: Int32 = 0
         let i = lua_tointegerx(L, index, &ok)
@@ -89,7 +89,7 @@ struct LuaState {
     }
 
     /// The number at `index` as `tostring` writes it (`42`, `1.5`), converting a copy.
-    func numberText(at index: Int32) -> String {
+    package func numberText(at index: Int32) -> String {
         pushValue(at: index)
         defer { pop() }
         var len = 0
@@ -99,12 +99,12 @@ struct LuaState {
         }
     }
 
-    func isInteger(at index: Int32) -> Bool { lua_isinteger(L, index) != 0 }
-    func number(at index: Int32) -> Double { lua_tonumberx(L, index, nil) }
-    func boolean(at index: Int32) -> Bool { lua_toboolean(L, index) != 0 }
+    package func isInteger(at index: Int32) -> Bool { lua_isinteger(L, index) != 0 }
+    package func number(at index: Int32) -> Double { lua_tonumberx(L, index, nil) }
+    package func boolean(at index: Int32) -> Bool { lua_toboolean(L, index) != 0 }
 
     /// A short description of the value at `index` for messages: `a string ("hi")`, `a number (42)`, `nil`.
-    func describe(at index: Int32) -> String {
+    package func describe(at index: Int32) -> String {
         switch lua_type(L, index) {
         case LUA_TNIL, LUA_TNONE: return "nil"
         case LUA_TBOOLEAN: return "a boolean (\(boolean(at: index)))"
@@ -122,7 +122,7 @@ struct LuaState {
 
     /// Pushes `t[name]` without metamethods; returns its type.
     @discardableResult
-    func rawGet(_ table: Int32, _ name: String) -> Int32 {
+    package func rawGet(_ table: Int32, _ name: String) -> Int32 {
         let t = absolute(table)
         push(name)
         return lua_rawget(L, t)
@@ -130,10 +130,10 @@ struct LuaState {
 
     /// Pushes `t[i]` without metamethods; returns its type.
     @discardableResult
-    func rawGet(_ table: Int32, index i: Int64) -> Int32 { lua_rawgeti(L, table, i) }
+    package func rawGet(_ table: Int32, index i: Int64) -> Int32 { lua_rawgeti(L, table, i) }
 
     /// `t[name] = top`, popping the value. `name` must be a literal.
-    func setField(_ table: Int32, _ name: StaticString) {
+    package func setField(_ table: Int32, _ name: StaticString) {
         let t = absolute(table)
         name.withUTF8Buffer { buf in
             buf.baseAddress.map { push(bytesOf: $0, count: buf.count) }
@@ -143,19 +143,19 @@ struct LuaState {
     }
 
     /// `t[i] = top`, popping the value.
-    func rawSet(_ table: Int32, index i: Int64) { lua_rawseti(L, table, i) }
+    package func rawSet(_ table: Int32, index i: Int64) { lua_rawseti(L, table, i) }
 
     /// `t[key] = value` with key below value at the top, popping both.
-    func rawSet(_ table: Int32) { lua_rawset(L, table) }
+    package func rawSet(_ table: Int32) { lua_rawset(L, table) }
 
-    func rawLength(at index: Int32) -> Int { Int(lua_rawlen(L, index)) }
+    package func rawLength(at index: Int32) -> Int { Int(lua_rawlen(L, index)) }
 
     private func push(bytesOf p: UnsafePointer<UInt8>, count: Int) { ivr_pushbytes(L, p, count) }
 
     // MARK: Registry
 
     /// Pops the top value into a registry reference.
-    func ref() -> Int32 { luaL_ref(L, ivr_registryindex()) }
-    func unref(_ ref: Int32) { luaL_unref(L, ivr_registryindex(), ref) }
-    func push(ref: Int32) { lua_rawgeti(L, ivr_registryindex(), lua_Integer(ref)) }
+    package func ref() -> Int32 { luaL_ref(L, ivr_registryindex()) }
+    package func unref(_ ref: Int32) { luaL_unref(L, ivr_registryindex(), ref) }
+    package func push(ref: Int32) { lua_rawgeti(L, ivr_registryindex(), lua_Integer(ref)) }
 }

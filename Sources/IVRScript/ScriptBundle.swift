@@ -91,3 +91,12 @@ public struct ScriptBundleError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "scripts directory '\(path)': \(problem)" }
 }
+
+extension ScriptBundle {
+    /// Whether `path` is an operator's test file (`NAME_test.lua`, at any depth),
+    /// which `ivr-engine test` runs and the engine neither serves nor loads.
+    public static func isTestFile(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last ?? Substring(path)
+        return name.hasSuffix("_test.lua") && name.count > "_test.lua".count
+    }
+}

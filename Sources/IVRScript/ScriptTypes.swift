@@ -11,14 +11,14 @@ public struct ScriptLimits: Sendable {
     /// `LANGUAGE` of actions that do not set `language` (`--language`).
     public var language: String
 
-    public init(timeout: Duration = .milliseconds(1000), memoryBytes: Int = 64 << 20, language: String = "he") {
+    public init(timeout: Duration = .milliseconds(1000), memoryBytes: Int = 64 << 20, language: String = IVRDefaults.language) {
         self.timeout = timeout
         self.memoryBytes = memoryBytes
         self.language = language
     }
 
     /// The timeout in nanoseconds, at least 1.
-    var timeoutNanoseconds: Int64 {
+    package var timeoutNanoseconds: Int64 {
         let (seconds, attoseconds) = timeout.components
         let ns = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         guard !ns.overflow else { return .max }

@@ -21,7 +21,7 @@ struct StateError: Error {
 
 extension LuaState {
     /// Pushes `state` as a fresh table (built in C from the stored form).
-    func pushState(_ state: StateTable) {
+    package func pushState(_ state: StateTable) {
         let status = state.encoded.withUnsafeBufferPointer { ivr_state_push(L, $0.baseAddress, $0.count) }
         // Malformed bytes cannot come from the engine; an empty table is pushed then.
         assert(status == 0, "call.state: malformed stored form")

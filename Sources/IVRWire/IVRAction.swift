@@ -45,7 +45,7 @@ public struct IVRAction: Sendable, Equatable {
         }
         let needsLanguage = !kind.isLayerAction
         self.kind = kind
-        self.language = needsLanguage ? (language ?? "he") : language
+        self.language = needsLanguage ? (language ?? IVRDefaults.language) : language
         self.fields = fields
     }
 

@@ -33,7 +33,7 @@ public enum IVRReply: Sendable, Equatable {
                 if let language = action.language { members.append(WireMember("LANGUAGE", .string(language))) }
                 members.append(contentsOf: action.fields)
             } else {
-                members.append(WireMember("LANGUAGE", .string(action.language ?? "he")))
+                members.append(WireMember("LANGUAGE", .string(action.language ?? IVRDefaults.language)))
                 members.append(WireMember("DATA", .structure(action.fields)))
             }
             return .structure(members)

@@ -7,7 +7,7 @@ struct IVREngineCommand: ParsableCommand {
         commandName: "ivr-engine",
         abstract: "An External IVR decision engine for Voicenter, scripted in Lua.",
         discussion: "Every flag can also be set with an environment variable IVR_<FLAG> (--state-ttl is IVR_STATE_TTL); flags win.",
-        subcommands: [ServeCommand.self, SimulateCommand.self, CheckCommand.self, TestCommand.self]
+        subcommands: [ServeCommand.self, SimulateCommand.self, CheckCommand.self, TestCommand.self, ReplayCommand.self]
     )
 
     static func main() {

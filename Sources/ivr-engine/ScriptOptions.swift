@@ -1,5 +1,6 @@
 import ArgumentParser
 import IVRScript
+import IVRWire
 
 /// The Lua budget and language flags every command that runs scripts takes.
 struct ScriptOptions: ParsableArguments {
@@ -8,7 +9,7 @@ struct ScriptOptions: ParsableArguments {
     @Option(name: .customLong("script-memory"), help: "Memory cap per Lua state, in MiB.")
     var scriptMemory: Int = 64
     @Option(help: "Default LANGUAGE of actions (he or en).")
-    var language: String = "he"
+    var language: String = IVRDefaults.language
 
     func validate() throws {
         guard scriptTimeout > 0 else { throw ValidationError("--script-timeout must be positive") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IVREngine
+import IVRTools
 import IVRScript
 import IVRState
 import IVRWire
@@ -50,7 +51,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("caller-id"), help: "CALLER_ID, the caller's number.")
     var callerID: String = "0541234567"
     @Option(name: .customLong("caller-name"), help: "CALLER_NAME.")
-    var callerName: String = "Simulator"
+    var callerName: String = CallDefaults.callerName
     @Option(help: "The caller's digits, one comma-separated entry per menu (0-9, * and #; an empty entry is no input).")
     var dtmf: String?
     @Option(help: "Play an IVR_LAYER_INPUT call from this Voicenter layer instead of a GET_IVR_ACTION call.")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IVREngine
+import IVRTools
 import IVRScript
 import Logging
 

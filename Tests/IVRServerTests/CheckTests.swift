@@ -70,7 +70,7 @@ import Testing
     @Test func sampleMenusCheckClean() throws {
         let run = try EngineCLI.run(["check", "--scripts", EngineCLI.sampleMenus])
         #expect(run.status == 0)
-        #expect(run.stdout == "ok: 2 scripts checked (layer, main)\n")
+        #expect(run.stdout == "ok: 3 scripts checked (campaign, layer, main)\n")
     }
 
     @Test func unreadableDirectoryIsAClearError() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import IVREngine
+import IVRTools
 import IVRWire
 import Testing
 
@@ -125,7 +126,7 @@ end
         try #require(lines.count == 4, "\(run.stdout)")
         #expect(lines[0].hasSuffix("MENU main: play welcome x2, collect up to 1 digit (validation on), 3 s between plays"))
         #expect(lines[1].contains("SAYDIGITS 0541234567 after your_number_is, then menu main"))
-        #expect(lines[2].contains("=> CALL 0501234567 (caller id 0541234567, caller name Simulator, ring 30 s, max 1800 s"))
+        #expect(lines[2].contains("=> CALL 0501234567 (caller id 0541234567, ring 30 s, max 1800 s"))
         #expect(lines[2].contains("if it fails: menu transfer_failed"))
         #expect(lines[3] == "#4 HANGUP_CALL ANSWER => STATUS 0")
         #expect(run.stderr.contains("call ended: ANSWER"))

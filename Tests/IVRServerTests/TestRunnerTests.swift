@@ -1,5 +1,6 @@
 import Foundation
 import IVREngine
+import IVRTools
 import IVRScript
 import IVRState
 import IVRWire

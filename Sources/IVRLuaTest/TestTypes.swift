@@ -1,3 +1,4 @@
+import IVRScript
 import IVRState
 import IVRWire
 
@@ -92,14 +93,5 @@ public struct TestLimits: Sendable {
     public init(timeout: Duration = .seconds(5), memoryBytes: Int = 256 << 20) {
         self.timeout = timeout
         self.memoryBytes = memoryBytes
-    }
-}
-
-extension ScriptBundle {
-    /// Whether `path` is an operator's test file (`NAME_test.lua`, at any depth),
-    /// which `ivr-engine test` runs and the engine neither serves nor loads.
-    public static func isTestFile(_ path: String) -> Bool {
-        let name = path.split(separator: "/").last ?? Substring(path)
-        return name.hasSuffix("_test.lua") && name.count > "_test.lua".count
     }
 }

@@ -1,3 +1,5 @@
+import IVRScript
+
 /// The Lua side of the test API, run in a test file's environment before the
 /// file: `test`, `eq`, `ok`, `expect_action`, `expect_fallback`, `set_time`
 /// (and `call`, a C primitive). Its argument is the primitives table of

@@ -1,4 +1,6 @@
 import Foundation
+import IVREngine
+import IVRLuaTest
 import IVRScript
 import IVRState
 import Logging
@@ -129,11 +131,13 @@ final class EngineTestSession: TestSession {
     }
 
     func begin(test name: String) throws -> any TestCallDriver {
-        let engine = try Engine(config: config, store: InMemoryCallStore(ttl: config.stateTTL), logger: logger)
+        let clock = ScriptClockControl()
+        let engine = try Engine(config: config, store: InMemoryCallStore(ttl: config.stateTTL), logger: logger,
+                                clock: clock)
         self.engine = engine
         if verbose { output("--- \(file): \(name)") }
         let output = self.output
-        return EngineTestDriver(engine: engine, trace: verbose ? { output("    " + $0) } : nil)
+        return EngineTestDriver(engine: engine, clock: clock, trace: verbose ? { output("    " + $0) } : nil)
     }
 
     func end(_ result: TestCaseResult) {

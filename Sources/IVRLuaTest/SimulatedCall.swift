@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import IVRScript
 import Glibc
 #elseif canImport(Musl)
 import Musl
@@ -7,47 +8,14 @@ import Darwin
 #endif
 import CLua
 import CLuaShims
+import IVRCallModel
 import IVRWire
 
-/// One call a test made with `call{...}`: who calls where, and where the call is.
+/// One call a test made with `call{...}`: the shared ``CallModel`` of the call.
 final class SimulatedCall {
-    let id: String
-    let route: String
-    let format: WireFormat
-    let did: String
-    let callerID: String
-    let callerName: String
-    /// `MENU` of the last GET_IVR_ACTION sent: the next one's `PREVIOUS_MENU`.
-    var sentMenu = "-1"
-    /// The menu the engine handed out last (MENU's and SAYDIGITS's `MENU`, CALL's
-    /// `NEXT_MENU`): the one `c:press` answers.
-    var handedMenu: String?
-    /// `LAYER_ID` of the last IVR_LAYER_INPUT sent: the next one's `PREVIOUS_LAYER_ID`.
-    var sentLayer: Int64 = -1
-    /// Unix time of the call's first request (`CALL_START_EPOCH`).
-    var startEpoch: Int64?
+    var model: CallModel
 
-    init(id: String, route: String, format: WireFormat, did: String, callerID: String, callerName: String) {
-        self.id = id
-        self.route = route
-        self.format = format
-        self.did = did
-        self.callerID = callerID
-        self.callerName = callerName
-    }
-
-    /// Notes the menu a reply hands out.
-    func follow(_ reply: IVRReply) {
-        guard case .action(let action, _) = reply else { return }
-        switch action.kind {
-        case .menu, .sayDigits:
-            if case .string(let menu)? = action["MENU"] { handedMenu = menu }
-        case .call:
-            if case .string(let menu)? = action["NEXT_MENU"], !menu.isEmpty { handedMenu = menu }
-        default:
-            break
-        }
-    }
+    init(_ model: CallModel) { self.model = model }
 }
 
 /// `call{...}` and the call object: `c:start()`, `c:press()`, `c:layer()`, `c:hangup{}`, `c.state`.
@@ -69,17 +37,17 @@ extension LuaTestHarness {
             lua.push(message.text)
             return 1
         }
-        let formatName = options["format"] ?? "json"
+        let formatName = options["format"] ?? CallDefaults.format.rawValue
         guard let format = WireFormat(rawValue: formatName) else {
             lua.push("call: 'format' must be \"json\" or \"xml\", got \"\(formatName)\"")
             return 1
         }
         callsInTest += 1
         lastHandle += 1
-        calls[lastHandle] = SimulatedCall(
-            id: options["id"] ?? "test\(testNumber)-call\(callsInTest)", route: options["route"] ?? "main",
-            format: format, did: options["did"] ?? "0730000000", callerID: options["caller_id"] ?? "0541234567",
-            callerName: options["caller_name"] ?? "")
+        calls[lastHandle] = SimulatedCall(CallModel(
+            id: options["id"] ?? "test\(testNumber)-call\(callsInTest)", route: options["route"] ?? CallDefaults.route,
+            format: format, did: options["did"] ?? CallDefaults.did, callerID: options["caller_id"] ?? CallDefaults.callerID,
+            callerName: options["caller_name"] ?? CallDefaults.callerName))
         lua.push(lastHandle)
         return 0
     }
@@ -98,19 +66,17 @@ extension LuaTestHarness {
         switch Int(kind) {
         case Int(IVR_TEST_START):
             method = .getIVRAction
-            call.sentMenu = "-1"
-            fields = menuFields(call, dtmf: "", menu: "-1", previous: "-1")
+            fields = call.model.start(now: now)
         case Int(IVR_TEST_PRESS):
             method = .getIVRAction
             guard let digits = optionalString(lua, at: 2, name: name, what: "the digits", example: "c:press(\"1\")"),
                   let given = optionalString(lua, at: 3, name: name, what: "the menu", example: "c:press(\"1\", \"main\")")
             else { return 1 }
-            guard let menu = lua.type(at: 3) == LUA_TSTRING ? given : call.handedMenu else {
+            guard let press = call.model.press(digits, menu: lua.type(at: 3) == LUA_TSTRING ? given : nil, now: now) else {
                 lua.push("\(name): no menu to answer yet: start the call first (c:start()), or name the menu: c:press(\"1\", \"main\")")
                 return 1
             }
-            fields = menuFields(call, dtmf: digits, menu: menu, previous: call.sentMenu)
-            call.sentMenu = menu
+            fields = press
         case Int(IVR_TEST_LAYER):
             method = .layerInput
             guard let layer = lua.integer(at: 2) else {
@@ -119,22 +85,19 @@ extension LuaTestHarness {
             }
             guard let digits = optionalString(lua, at: 3, name: name, what: "the digits", example: "c:layer(8, \"1234\")")
             else { return 1 }
-            fields = [WireMember("DID", .string(call.did)), WireMember("CALLER_ID", .string(call.callerID)),
-                      WireMember("IVR_UNIQUE_ID", .string(call.id)), WireMember("DTMF", .string(digits)),
-                      WireMember("LAYER_ID", .int(layer)), WireMember("PREVIOUS_LAYER_ID", .int(call.sentLayer))]
-            call.sentLayer = layer
+            fields = call.model.layer(layer, digits: digits, now: now)
         default:
             method = .hangupCall
-            guard let hangup = hangupFields(lua, call, now: now, name: name) else { return 1 }
-            fields = hangup
+            guard let hangup = hangupDetails(lua, name: name) else { return 1 }
+            fields = call.model.hangup(hangup, now: now)
         }
-        if call.startEpoch == nil { call.startEpoch = now }
-        let exchange = driver.send(route: call.route, method: method, format: call.format, fields: fields)
+        let model = call.model
+        let exchange = driver.send(route: model.route, method: method, format: model.format, fields: fields)
         guard exchange.httpStatus == 200, let reply = exchange.reply else {
-            lua.push("\(name): POST /\(call.route) was answered HTTP \(exchange.httpStatus): \(exchange.detail ?? "no reply")")
+            lua.push("\(name): POST /\(model.route) was answered HTTP \(exchange.httpStatus): \(exchange.detail ?? "no reply")")
             return 1
         }
-        call.follow(reply)
+        call.model.follow(reply)
         pushReply(lua, reply, exchange)
         return 0
     }
@@ -143,11 +106,11 @@ extension LuaTestHarness {
     func pushCallField(_ lua: LuaState, call handle: Int64) {
         guard let call = calls[handle], let key = lua.string(at: 2) else { return }
         switch key {
-        case "id": lua.push(call.id)
-        case "route": lua.push(call.route)
-        case "format": lua.push(call.format.rawValue)
-        case "menu": if let menu = call.handedMenu { lua.push(menu) }
-        case "state": if let state = driver?.state(of: call.id) { lua.pushState(state) }
+        case "id": lua.push(call.model.id)
+        case "route": lua.push(call.model.route)
+        case "format": lua.push(call.model.format.rawValue)
+        case "menu": if let menu = call.model.handedMenu { lua.push(menu) }
+        case "state": if let state = driver?.state(of: call.model.id) { lua.pushState(state) }
         default: break
         }
     }
@@ -160,14 +123,8 @@ extension LuaTestHarness {
 
     // MARK: Requests
 
-    private func menuFields(_ call: SimulatedCall, dtmf: String, menu: String, previous: String) -> [WireMember] {
-        [WireMember("DID", .string(call.did)), WireMember("CALLER_ID", .string(call.callerID)),
-         WireMember("CALLER_NAME", .string(call.callerName)), WireMember("IVR_UNIQUE_ID", .string(call.id)),
-         WireMember("DTMF", .string(dtmf)), WireMember("MENU", .string(menu)), WireMember("PREVIOUS_MENU", .string(previous))]
-    }
-
-    /// HANGUP_CALL's fields from `c:hangup{...}` at index 2; nil with a message pushed.
-    private func hangupFields(_ lua: LuaState, _ call: SimulatedCall, now: Int64, name: String) -> [WireMember]? {
+    /// HANGUP_CALL's details from `c:hangup{...}` at index 2; nil with a message pushed.
+    private func hangupDetails(_ lua: LuaState, name: String) -> CallHangup? {
         var strings: [String: String] = [:]
         var integers: [String: Int64] = [:]
         let keys = Self.hangupStrings + Self.hangupIntegers
@@ -197,14 +154,9 @@ extension LuaTestHarness {
             lua.push("\(name): expected a table of fields, as in c:hangup{ call_status = \"ANSWER\" }, got \(lua.describe(at: 2))")
             return nil
         }
-        let end = integers["call_time_epoch"] ?? now
-        let start = integers["call_start_epoch"] ?? call.startEpoch ?? end
-        return [WireMember("DID", .string(call.did)), WireMember("CALLER_ID", .string(call.callerID)),
-                WireMember("IVR_UNIQUE_ID", .string(call.id)), WireMember("TARGET", .string(strings["target"] ?? "")),
-                WireMember("CALL_TIME_EPOCH", .int(end)), WireMember("CALL_START_EPOCH", .int(start)),
-                WireMember("CALL_DURATION", .int(integers["call_duration"] ?? max(0, end - start))),
-                WireMember("CALL_DAILTIME", .int(integers["call_dailtime"] ?? 0)),
-                WireMember("CALL_STATUS", .string(strings["call_status"] ?? "ANSWER"))]
+        return CallHangup(callStatus: strings["call_status"] ?? "ANSWER", target: strings["target"] ?? "",
+                          callDuration: integers["call_duration"], callDialTime: integers["call_dailtime"],
+                          callTimeEpoch: integers["call_time_epoch"], callStartEpoch: integers["call_start_epoch"])
     }
 
     // MARK: Reading arguments

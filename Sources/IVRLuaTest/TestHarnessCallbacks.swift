@@ -1,3 +1,4 @@
+import IVRScript
 import CLua
 import CLuaShims
 

@@ -1,28 +1,28 @@
+import IVREngine
+import IVRLuaTest
 import IVRScript
 import IVRState
 import IVRWire
 
-/// Sends a test's simulated requests through an ``Engine``: each request is
-/// encoded with the wire encoders in the call's format and goes through
-/// ``Engine/process(route:body:contentType:)``, the pipeline `serve` runs.
+/// Sends a test's simulated requests through an ``Engine`` with the one in-process
+/// client (``EngineClient``): each request is encoded in the call's format and
+/// answered as `serve` would answer it.
 public final class EngineTestDriver: TestCallDriver {
     public let engine: Engine
     /// Gets one line per exchange, in words (`ivr-engine test --verbose`).
     private let trace: ((String) -> Void)?
 
-    public init(engine: Engine, trace: ((String) -> Void)? = nil) {
+    /// The engine's script clock (`set_time`); the engine must have been made with it.
+    private let clock: ScriptClockControl
+
+    public init(engine: Engine, clock: ScriptClockControl, trace: ((String) -> Void)? = nil) {
         self.engine = engine
+        self.clock = clock
         self.trace = trace
     }
 
     public func send(route: String, method: IVRMethod, format: WireFormat, fields: [WireMember]) -> TestExchange {
-        let data = WireValue.structure(fields)
-        let body: [UInt8]
-        switch format {
-        case .xml: body = XMLRPC.encodeMethodCall(method.rawValue, params: [data])
-        case .json: body = JSON.encode(.structure([WireMember("METHOD", .string(method.rawValue)), WireMember("DATA", data)]))
-        }
-        let result = engine.process(route: route, body: body, contentType: format.contentType)
+        let result = EngineClient(engine: engine).post(route: route, method: method, format: format, fields: fields).result
         if let trace {
             let request = result.request.map { ReplyDescription.line(for: $0) } ?? method.rawValue
             trace("POST /\(route) \(request) => \(ReplyDescription.line(for: result, defaultLanguage: engine.config.limits.language))")
@@ -37,6 +37,6 @@ public final class EngineTestDriver: TestCallDriver {
     }
 
     public func setClock(_ unixTime: Double?) {
-        engine.setClock(unixTime)
+        clock.set(unixTime)
     }
 }

@@ -1,3 +1,4 @@
+import IVREngine
 import IVRScript
 import IVRWire
 
@@ -13,7 +14,7 @@ import IVRWire
 public enum ReplyDescription {
     /// One line for an engine result: the reply in words, marked `FALLBACK (reason: why)`
     /// when the fallback path answered, or `HTTP 400: why` when the request was refused.
-    public static func line(for result: EngineResult, defaultLanguage: String = "he") -> String {
+    public static func line(for result: EngineResult, defaultLanguage: String = IVRDefaults.language) -> String {
         guard let reply = result.reply, result.httpStatus == 200 else {
             return "HTTP \(result.httpStatus): \(result.detail ?? "no reply")"
         }
@@ -29,7 +30,7 @@ public enum ReplyDescription {
     }
 
     /// One line for a reply; `STATUS 1` is noted, `STATUS 0` is implied.
-    public static func line(for reply: IVRReply, defaultLanguage: String = "he") -> String {
+    public static func line(for reply: IVRReply, defaultLanguage: String = IVRDefaults.language) -> String {
         switch reply {
         case .status(0): return "STATUS 0"
         case .status(let status): return "STATUS \(status) (Voicenter uses its own fallback)"
@@ -40,7 +41,7 @@ public enum ReplyDescription {
     }
 
     /// One line for an action.
-    public static func line(for action: IVRAction, defaultLanguage: String = "he") -> String {
+    public static func line(for action: IVRAction, defaultLanguage: String = IVRDefaults.language) -> String {
         var text = ActionWords(action).line
         if let language = action.language, language != defaultLanguage {
             text += ", language \(language)"
@@ -135,8 +136,9 @@ private struct ActionWords {
     }
 
     private var callWords: String {
-        var parts = ["caller id \(text("CALLERID"))", "caller name \(text("CALLERNAME"))",
-                     "ring \(text("CALL_MAX_DIAL")) s", "max \(text("CALL_MAX")) s"]
+        var parts = ["caller id \(text("CALLERID"))"]
+        if let name = optional("CALLERNAME"), !name.isEmpty { parts.append("caller name \(name)") }
+        parts += ["ring \(text("CALL_MAX_DIAL")) s", "max \(text("CALL_MAX")) s"]
         if int("REC_STATUS") == 1 { parts.append("recorded") }
         if let rec = optional("CALLER_REC") { parts.append("caller hears \(rec)") }
         if let moh = optional("MOH_CLASS") { parts.append("music \(moh)") }
