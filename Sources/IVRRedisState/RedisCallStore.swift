@@ -163,10 +163,10 @@ public final class RedisCallStore: CallStore {
             case .success(let other): saved = .failure(SharedStoreError("unexpected answer from Redis: \(other)"))
             case .failure(let e): saved = .failure(e)
             }
+            if case .failure = saved { failureCount.add(1, ordering: .relaxed) }
         } else {
             saved = .failure(SharedStoreError("no lease"))
         }
-        if case .failure = saved { failureCount.add(1, ordering: .relaxed) }
 
         let next = shard.turns.withLock { turns -> (any CallTurnWaiter, held: Bool, known: CallRecordCodec.Stored?)? in
             guard var turn = turns[callID] else { return nil }

@@ -17,7 +17,7 @@ public final class RedisTestServer: Sendable {
 
     public var url: String { "redis://127.0.0.1:\(port)" }
 
-    public init(port requested: Int? = nil) throws {
+    public init(port requested: Int? = nil, extraArguments: [String] = []) throws {
         let port = requested ?? FreePort.pick()
         self.port = port
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ivr-redis-\(UUID().uuidString)").path
@@ -25,7 +25,7 @@ public final class RedisTestServer: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
         process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", directory, "--logfile", directory + "/redis.log"]
+                             "--dir", directory, "--logfile", directory + "/redis.log"] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
