@@ -396,9 +396,9 @@ public final class RedisCallStore: CallStore {
         Self.live(loadShared(callID, deadline: defaultDeadline)?.record, now: now, ttl: ttl)
     }
 
-    /// Every stored record (SCAN over the prefix), for the sweeper-free checks below.
-    public func scanRecords(deadline: Int64) -> [(key: [UInt8], stored: CallRecordCodec.Stored)] {
-        var found: [(key: [UInt8], stored: CallRecordCodec.Stored)] = []
+    /// Every record key under the prefix (SCAN, 500 at a time).
+    func scanKeys(deadline: Int64) -> [[UInt8]] {
+        var found: [[UInt8]] = []
         var cursor = "0"
         let pattern = Array("\(Self.globEscaped(prefix))call:*".utf8)
         repeat {
@@ -406,14 +406,19 @@ public final class RedisCallStore: CallStore {
                                                           Array("COUNT".utf8), Array("500".utf8)], deadline: deadline),
                   reply.count == 2, case .string(let next) = reply[0], case .array(let keys) = reply[1] else { break }
             cursor = String(decoding: next, as: UTF8.self)
-            for case .string(let key) in keys {
-                if case .success(.string(let bytes)) = run([Array("GET".utf8), key], deadline: deadline),
-                   case .success(let stored) = CallRecordCodec.decode(bytes, scriptVersion: { Int($0) ?? 0 }) {
-                    found.append((key, stored))
-                }
-            }
+            for case .string(let key) in keys { found.append(key) }
         } while cursor != "0"
         return found
+    }
+
+    /// Every stored record (SCAN over the prefix, then a GET each): for tooling, the
+    /// contract's expire, and the versions in use, never on a request's path.
+    public func scanRecords(deadline: Int64) -> [(key: [UInt8], stored: CallRecordCodec.Stored)] {
+        scanKeys(deadline: deadline).compactMap { key in
+            guard case .success(.string(let bytes)) = run([Array("GET".utf8), key], deadline: deadline),
+                  case .success(let stored) = CallRecordCodec.decode(bytes, scriptVersion: { Int($0) ?? 0 }) else { return nil }
+            return (key, stored)
+        }
     }
 
     /// Redis expires records itself (PEXPIRE `--state-ttl`); this also drops
@@ -429,8 +434,9 @@ public final class RedisCallStore: CallStore {
         return removed
     }
 
+    /// The calls held in Redis (all instances'): a SCAN of the record keys, no record read.
     public var count: Int {
-        scanRecords(deadline: Self.monotonic() + 2_000_000_000).count
+        scanKeys(deadline: Self.monotonic() + 2_000_000_000).count
     }
 
     public func versionsInUse(now: Double) -> Set<Int> {
