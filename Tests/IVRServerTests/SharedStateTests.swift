@@ -206,4 +206,26 @@ import Testing
         // And the engines sent nothing else (commandstats also counts the commands inside the scripts).
         #expect(stores.0.commandsSent + stores.1.commandsSent - sentBefore == 2 * requests)
     }
+
+    @Test func instancesAgreeOnACallsScriptVersionByContentHash() throws {
+        let redis = try Self.redis()
+        let prefix = RedisTestServer.uniquePrefix("ver")
+        let v1 = #"function on_start(call) return ivr.menu{ rec = "v1 start", menu = "m" } end menus = {} function menus.m(call) return ivr.menu{ rec = "v1 seq" .. call.seq, menu = "m" } end"#
+        let v2 = v1.replacingOccurrences(of: "v1", with: "v2")
+        let (a, b) = try Self.pair(redis, prefix: prefix)
+        try a.write("main.lua", v1)
+        try b.write("main.lua", v1)
+        #expect(a.engine.reload(reason: "test") && b.engine.reload(reason: "test"))
+        #expect(try Self.rec(a.port, "ver-1", menu: "-1") == "v1 start")
+        // Both deploy v2: the call stays on v1 on either instance (both hold it, by the same hash).
+        try a.write("main.lua", v2)
+        try b.write("main.lua", v2)
+        #expect(a.engine.reload(reason: "test") && b.engine.reload(reason: "test"))
+        #expect(try Self.rec(b.port, "ver-1", menu: "m") == "v1 seq2")
+        #expect(try Self.rec(a.port, "ver-1", menu: "m") == "v1 seq3")
+        #expect(try Self.rec(a.port, "ver-2", menu: "-1") == "v2 start")  // new calls get v2
+        // An instance that never had v1 serves the call with its current version (and logs it).
+        let c = try TestServer(scripts: ["main.lua": v2], store: Self.store(redis, prefix: prefix))
+        #expect(try Self.rec(c.port, "ver-1", menu: "m") == "v2 seq4")
+    }
 }
