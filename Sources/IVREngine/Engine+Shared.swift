@@ -118,17 +118,19 @@ extension Engine {
     }
 
     /// Lets the call's next request here run, on this thread, as a loop (not a recursion).
-    private func grantShared(_ next: (any CallTurnWaiter, SharedGrant), store: RedisCallStore, context: ThreadContext) {
+    /// A waiter whose lease was lost takes it again here, after the previous request was answered.
+    private func grantShared(_ next: (any CallTurnWaiter, SharedGrant?), store: RedisCallStore, context: ThreadContext) {
         context.sharedGrants.append(next)
         guard !context.granting else { return }
         context.granting = true
         while !context.sharedGrants.isEmpty {
-            let (waiter, grant) = context.sharedGrants.removeFirst()
-            if let shared = waiter as? SharedQueuedRequest {
-                shared.turnGranted(grant)
-            } else if case .granted(let record, _) = grant {
-                waiter.turnGranted(record)
+            let (waiter, given) = context.sharedGrants.removeFirst()
+            guard let queued = waiter as? SharedQueuedRequest else {
+                // Only the engine's own waiters reach here; any other is granted what is known.
+                if case .granted(let record, _)? = given { waiter.turnGranted(record) }
+                continue
             }
+            queued.turnGranted(given ?? store.acquireTurn(queued.request.callID, deadline: queued.deadline))
         }
         context.granting = false
     }

@@ -34,7 +34,7 @@ final class ThreadContext: @unchecked Sendable {
     var grants: [(any CallTurnWaiter, CallRecord?)] = []
     var granting = false
     /// The same for a shared store's turns.
-    var sharedGrants: [(any CallTurnWaiter, SharedGrant)] = []
+    var sharedGrants: [(any CallTurnWaiter, SharedGrant?)] = []
 
     init(thread: pthread_t, limits: ScriptLimits, logger: Logger) {
         self.thread = thread

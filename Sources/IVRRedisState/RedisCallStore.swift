@@ -128,9 +128,11 @@ public final class RedisCallStore: CallStore {
     /// Saves `change` (stamping nothing: the record carries its own lastSeen)
     /// and ends the turn, releasing the lease or passing it to the call's next
     /// request here. Returns whether the change was saved, and the next
-    /// request with what it gets.
+    /// request with what it gets: nil when the lease was lost, and the next
+    /// request must take it with ``acquireTurn(_:deadline:)`` (after the
+    /// caller has answered its own request: taking a lease may wait).
     public func finish(_ callID: String, _ change: CallChange, scriptName: String, deadline: Int64)
-        -> (saved: Result<Void, SharedStoreError>, next: (any CallTurnWaiter, SharedGrant)?) {
+        -> (saved: Result<Void, SharedStoreError>, next: (any CallTurnWaiter, SharedGrant?)?) {
         let shard = shard(callID)
         guard let (token, handOff, forget) = shard.turns.withLock({ turns -> ([UInt8]?, Bool, Bool)? in
             guard var turn = turns[callID] else { return nil }
@@ -191,8 +193,14 @@ public final class RedisCallStore: CallStore {
         }
         guard let (waiter, held, known) = next else { return (saved, nil) }
         if held { return (saved, (waiter, .granted(known?.record, scriptName: known?.scriptName))) }
-        let waiterDeadline = (waiter as? any SharedTurnWaiter)?.deadline ?? (Self.monotonic() + leaseMillis * 1_000_000)
-        return (saved, (waiter, acquire(callID, deadline: waiterDeadline)))
+        return (saved, (waiter, nil))
+    }
+
+    /// Takes the lease for a call whose turn is this instance's (given by
+    /// ``begin(_:deadline:waiter:)`` or passed on by ``finish(_:_:scriptName:deadline:)``)
+    /// and loads the record, retrying while another instance holds it, until `deadline`.
+    public func acquireTurn(_ callID: String, deadline: Int64) -> SharedGrant {
+        acquire(callID, deadline: deadline)
     }
 
     /// Takes the lease for the call's local turn (already marked busy here) and loads the record.
@@ -375,7 +383,8 @@ public final class RedisCallStore: CallStore {
     public func endTurn(_ callID: String, _ change: CallChange, now: Double) -> (any CallTurnWaiter, CallRecord?)? {
         var name = "0"
         if case .save(let record) = change { name = String(record.scriptVersion) }
-        guard let (waiter, grant) = finish(callID, change, scriptName: name, deadline: defaultDeadline).next else { return nil }
+        guard let (waiter, given) = finish(callID, change, scriptName: name, deadline: defaultDeadline).next else { return nil }
+        let grant = given ?? acquire(callID, deadline: defaultDeadline)
         if case .granted(let record, _) = grant { return (waiter, noteStale(callID, record, now: now)) }
         return (waiter, nil)
     }
