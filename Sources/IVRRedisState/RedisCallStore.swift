@@ -358,6 +358,9 @@ public final class RedisCallStore: CallStore {
     }
 
     // MARK: - CallStore (for tooling and the contract tests)
+    // The engine uses begin/finish above, which carry the request's deadline and
+    // can fail; these wrap them with a deadline of one lease, and a turn that
+    // cannot reach Redis reads as a new call.
 
     var defaultDeadline: Int64 { Self.monotonic() + leaseMillis * 1_000_000 }
 
@@ -401,8 +404,10 @@ public final class RedisCallStore: CallStore {
         return stored
     }
 
+    /// A call's record (within 500 ms, or nil): the engine asks this only for a route
+    /// the current scripts lack, to tell whether the call's own version has it.
     public func load(_ callID: String, now: Double) -> CallRecord? {
-        Self.live(loadShared(callID, deadline: defaultDeadline)?.record, now: now, ttl: ttl)
+        Self.live(loadShared(callID, deadline: Self.monotonic() + 500_000_000)?.record, now: now, ttl: ttl)
     }
 
     /// Every record key under the prefix (SCAN, 500 at a time).
