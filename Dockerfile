@@ -2,7 +2,7 @@
 # (Not built in CI: no Docker engine there. `scripts/serve` is the tested path.)
 FROM swift:6.0-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libmicrohttpd-dev libxml2-dev liblua5.4-dev pkg-config \
+        libmicrohttpd-dev libxml2-dev liblua5.4-dev libhiredis-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -13,7 +13,7 @@ RUN swift build -c release --product ivr-engine --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libmicrohttpd12 libxml2 liblua5.4-0 ca-certificates \
+        libmicrohttpd12 libxml2 liblua5.4-0 libhiredis0.14 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/ivr-engine /usr/local/bin/ivr-engine
 COPY sample-menus /srv/ivr/scripts

@@ -25,6 +25,8 @@ let package = Package(
                        providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4",
                        providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis",
+                       providers: [.apt(["libhiredis-dev"])]),
         // The few shims that must be C: Lua macros, error trampoline, hook, allocator.
         .target(name: "CLuaShims", dependencies: ["CLua"]),
         // libmicrohttpd's variadic start function and option plumbing.
@@ -37,6 +39,8 @@ let package = Package(
         /// The model of a Voicenter call (each request's fields, how a reply moves the call
         /// on) that every tool playing calls shares. No engine, no I/O.
         .target(name: "IVRCallModel", dependencies: ["IVRWire"], swiftSettings: swiftSettings),
+        /// Per-call state in Redis (`--state redis://`), shared by several instances.
+        .target(name: "IVRRedisState", dependencies: ["CHiredis", "IVRState"], swiftSettings: swiftSettings),
         /// The Lua script engine. No HTTP.
         .target(name: "IVRScript",
                 dependencies: ["CLua", "CLuaShims", "IVRWire", "IVRState",
@@ -51,7 +55,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         /// The application: the request pipeline (decode, dispatch, script, encode).
         .target(name: "IVREngine",
-                dependencies: ["IVRWire", "IVRState", "IVRScript", "IVRHTTP",
+                dependencies: ["IVRWire", "IVRState", "IVRRedisState", "IVRScript", "IVRHTTP",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         /// Tooling around the engine: the model of a call (simulate, test, check, replay),
@@ -68,12 +72,15 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         .testTarget(name: "IVRWireTests", dependencies: ["IVRWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "IVRStateTests", dependencies: ["IVRState"], swiftSettings: swiftSettings),
+        /// Starts and stops a real redis-server for the tests.
+        .target(name: "RedisTestSupport", path: "Tests/RedisTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "IVRStateTests", dependencies: ["IVRState", "IVRRedisState", "RedisTestSupport"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "IVRScriptTests", dependencies: ["IVRScript", "IVRWire", "IVRState"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "IVRCallModelTests", dependencies: ["IVRCallModel", "IVRWire"], swiftSettings: swiftSettings),
         .testTarget(name: "IVRToolsTests", dependencies: ["IVRTools", "IVRWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "IVRServerTests", dependencies: ["IVREngine", "IVRTools", "IVRWire", "IVRHTTP"],
+        .testTarget(name: "IVRServerTests", dependencies: ["IVREngine", "IVRTools", "IVRWire", "IVRHTTP", "IVRRedisState", "RedisTestSupport"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -1,3 +1,4 @@
+import IVRRedisState
 import IVRScript
 import IVRState
 import Logging
@@ -46,7 +47,16 @@ extension Engine {
     /// state frees them before its next request).
     func collectVersions() {
         guard scripts.withLock({ $0.all.count }) > 1 else { return }
-        let inUse = store.versionsInUse(now: CallClock.now())
+        let inUse: Set<Int>
+        if let sharedStore {
+            // Calls on every instance: their versions by content hash, mapped to the ones held here.
+            let names = sharedStore.scriptNamesInUse(now: RedisCallStore.wallNow())
+            inUse = scripts.withLock { versions in
+                Set(versions.all.values.filter { names.contains($0.contentHash) }.map(\.bundle.version))
+            }
+        } else {
+            inUse = store.versionsInUse(now: CallClock.now())
+        }
         let dropped = scripts.withLock { versions -> Bool in
             let before = versions.all.count
             return versions.retain(inUse).count != before

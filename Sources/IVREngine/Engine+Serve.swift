@@ -74,7 +74,7 @@ extension Engine {
     /// The fallback path (lua-api.md "Fallback"): the script's `fallback` within
     /// what is left of the deadline, else the built-in answer. A handler stopped
     /// by the deadline itself gets the prepared plain-action fallback at once.
-    private func fallback(for failure: ScriptFailure, call: CallContext, state: StateTable, worker: ScriptWorker,
+    func fallback(for failure: ScriptFailure, call: CallContext, state: StateTable, worker: ScriptWorker,
                           scripts: LoadedScripts, deadline: Int64, context: ThreadContext) -> (IVRReply, Outcome, String?) {
         log(failure, call: call, context: context, what: "fallback")
         let method = call.request.method
@@ -90,7 +90,7 @@ extension Engine {
     }
 
     /// The answer of a request whose deadline passed before its handler could run.
-    private func deadlineAnswer(_ call: CallContext, scripts: LoadedScripts) -> (IVRReply, Outcome, String?) {
+    func deadlineAnswer(_ call: CallContext, scripts: LoadedScripts) -> (IVRReply, Outcome, String?) {
         let method = call.request.method
         logger.warning("deadline passed: answered with the fallback",
                        metadata: ["route": "\(call.route)", "call.id": "\(call.request.callID)", "reason": "deadline"])
@@ -100,7 +100,7 @@ extension Engine {
         return (reply, .fallback(.deadline), "no answer within the deadline")
     }
 
-    private func log(_ failure: ScriptFailure, call: CallContext, context: ThreadContext, what: String) {
+    func log(_ failure: ScriptFailure, call: CallContext, context: ThreadContext, what: String) {
         context.metrics.scriptError(route: call.route, reason: failure.reason.rawValue)
         var metadata: Logger.Metadata = [
             "route": "\(call.route)", "call.id": "\(call.request.callID)", "call.seq": "\(call.seq)",
@@ -111,7 +111,7 @@ extension Engine {
     }
 
     /// Encodes and delivers a reply, counting it.
-    private func answer(_ call: CallContext, reply: IVRReply, outcome: Outcome, detail: String?, arrival: Int64,
+    func answer(_ call: CallContext, reply: IVRReply, outcome: Outcome, detail: String?, arrival: Int64,
                         context: ThreadContext, completion: @Sendable (EngineResult) -> Void) {
         let request = call.request
         let format = request.format

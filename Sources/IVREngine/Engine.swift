@@ -1,4 +1,5 @@
 import Dispatch
+import IVRRedisState
 import IVRScript
 import IVRState
 import IVRWire
@@ -19,6 +20,8 @@ import Synchronization
 public final class Engine: Sendable {
     public let config: EngineConfig
     let store: any CallStore
+    /// The store again when it is shared by several instances (Redis): requests then take ``Engine/submitShared``.
+    let sharedStore: RedisCallStore?
     let logger: Logger
     let contexts: ThreadContexts
     /// Counters for `GET /metrics`.
@@ -44,6 +47,7 @@ public final class Engine: Sendable {
         self.config = config
         self.clock = clock
         self.store = store
+        self.sharedStore = store as? RedisCallStore
         self.logger = logger
         self.contexts = ThreadContexts(limits: config.limits, logger: logger)
         self.metrics = EngineMetrics(contexts: contexts)
@@ -56,7 +60,8 @@ public final class Engine: Sendable {
         self.sweeper = Sweeper(every: max(1.0, min(60.0, config.stateTTL / 2)))
         sweeper.start { [weak self] in
             guard let self else { return }
-            store.expire(now: CallClock.now())
+            // A shared store's records expire in Redis itself.
+            if sharedStore == nil { store.expire(now: CallClock.now()) }
             collectVersions()
         }
         watcher?.start { [weak self] in self?.reload(reason: "files changed") }
@@ -88,6 +93,9 @@ public final class Engine: Sendable {
     /// Calls with state held.
     public var activeCalls: Int { store.count }
 
+    /// Whether the call state store answers (`GET /readyz`): always for the in-memory store.
+    public var ready: Bool { sharedStore?.ping() ?? true }
+
     /// Decodes `body` and answers it through `completion`, exactly once, within the deadline.
     ///
     /// `completion` runs before this returns, on the calling thread, unless
@@ -112,6 +120,11 @@ public final class Engine: Sendable {
             context.metrics.request(route: route, method: request.method, format: request.format,
                                     action: nil, outcome: .clientError, seconds: Self.seconds(since: arrival))
             completion(.clientError(404, error))
+            return
+        }
+        if let sharedStore {
+            submitShared(request, route: route, arrival: arrival, store: sharedStore, context: context,
+                         completion: completion)
             return
         }
         let turn = store.beginTurn(request.callID, now: CallClock.now()) {

@@ -21,6 +21,13 @@ public struct EngineHTTPHandler: HTTPHandler {
             responder.respond(answer)
             return
         }
+        if request.path == "/readyz" {
+            let answer: HTTPResponse = request.method == "GET" || request.method == "HEAD"
+                ? (engine.ready ? .text(200, "ready\n") : .text(503, "error: the call state store is unreachable\n"))
+                : .text(405, "error: use GET for /readyz\n")
+            responder.respond(answer)
+            return
+        }
         if request.path == "/metrics" {
             responder.respond(request.method == "GET"
                 ? HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import IVRRedisState
 import IVRScript
 import IVRState
 import Logging
@@ -32,6 +33,8 @@ final class ThreadContext: @unchecked Sendable {
     /// Waiting requests granted their turn on this thread, run in order by ``Engine``.
     var grants: [(any CallTurnWaiter, CallRecord?)] = []
     var granting = false
+    /// The same for a shared store's turns.
+    var sharedGrants: [(any CallTurnWaiter, SharedGrant?)] = []
 
     init(thread: pthread_t, limits: ScriptLimits, logger: Logger) {
         self.thread = thread

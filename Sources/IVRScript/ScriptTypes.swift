@@ -56,6 +56,8 @@ public enum FallbackReason: String, Sendable, CaseIterable {
     case noHandler = "no_handler"
     /// The engine interrupted the script at the request's deadline.
     case deadline
+    /// The call's state could not be loaded or saved in time (a shared store unreachable or slow).
+    case state
 }
 
 /// A failed script run: why, where, and the Lua traceback when there was one.

@@ -6,7 +6,7 @@ enum EnvironmentFlags {
     /// The options (taking a value) of each subcommand that the environment may set.
     static let options: [String: [String]] = [
         "serve": ["scripts", "host", "port", "threads", "script-timeout", "script-memory", "deadline",
-                  "state-ttl", "max-body", "language", "record", "log-format", "log-level", "idle-timeout", "reload-interval"],
+                  "state-ttl", "state", "state-prefix", "max-body", "language", "record", "log-format", "log-level", "idle-timeout", "reload-interval"],
         "simulate": ["scripts", "route", "format", "did", "caller-id", "caller-name", "dtmf", "layer", "script-timeout", "script-memory", "language"],
         "check": ["scripts", "script-timeout", "script-memory", "language"],
         "test": ["filter", "script-timeout", "script-memory", "language"],

@@ -13,7 +13,8 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve the Lua scripts of a directory to Voicenter over HTTP.",
         discussion: """
-        POST / runs DIR/main.lua, POST /NAME runs DIR/NAME.lua; GET /healthz answers ok.
+        POST / runs DIR/main.lua, POST /NAME runs DIR/NAME.lua; GET /healthz answers ok;
+        GET /readyz answers ready, or 503 while the call state store is unreachable.
         Prints 'listening on http://HOST:PORT' on stdout when ready; logs go to stderr.
         SIGTERM or SIGINT: stop accepting, finish the requests in flight, exit 0.
         """
@@ -32,6 +33,10 @@ struct ServeCommand: ParsableCommand {
     var deadline: Int = 3000
     @Option(name: .customLong("state-ttl"), help: "Seconds of idleness after which a call's state is dropped.")
     var stateTTL: Int = 7200
+    @Option(help: "Where call state lives: memory, or redis://[:PASSWORD@]HOST:PORT[/DB] (shared by several instances).")
+    var state: String = "memory"
+    @Option(name: .customLong("state-prefix"), help: "Prefix of every Redis key (with --state redis://).")
+    var statePrefix: String = "ivr:"
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes; larger ones get 413.")
     var maxBody: Int = 65536
     @Option(name: .customLong("reload-interval"), help: "How often, in ms, the scripts directory is checked for changes; 0: only on SIGHUP.")
@@ -50,6 +55,10 @@ struct ServeCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard deadline > 0 else { throw ValidationError("--deadline must be positive") }
         guard stateTTL > 0 else { throw ValidationError("--state-ttl must be positive") }
+        if case .failure(let error) = CallStoreChoice.make(state: state, prefix: statePrefix, ttl: Double(stateTTL),
+                                                           deadline: .milliseconds(deadline)) {
+            throw ValidationError(error.description)
+        }
         guard reloadInterval >= 0 else { throw ValidationError("--reload-interval must be 0 or more") }
         guard maxBody > 0 else { throw ValidationError("--max-body must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
@@ -63,9 +72,14 @@ struct ServeCommand: ParsableCommand {
             limits: script.limits,
             deadline: .milliseconds(deadline), stateTTL: Double(stateTTL), maxBody: maxBody,
             watchInterval: reloadInterval > 0 ? .milliseconds(reloadInterval) : nil)
+        let store: any CallStore
+        switch CallStoreChoice.make(state: state, prefix: statePrefix, ttl: Double(stateTTL), deadline: .milliseconds(deadline)) {
+        case .success(let chosen): store = chosen
+        case .failure(let error): throw CLIError(error.description)
+        }
         let engine: Engine
         do {
-            engine = try Engine(config: config, store: InMemoryCallStore(ttl: Double(stateTTL)), logger: logger)
+            engine = try Engine(config: config, store: store, logger: logger)
         } catch {
             throw CLIError("cannot load scripts from '\(scripts)': \(error)")
         }
@@ -84,7 +98,8 @@ struct ServeCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         logger.info("serving", metadata: ["scripts": "\(scripts)", "routes": "\(engine.routes.joined(separator: ","))",
-                                          "threads": "\(threads)"])
+                                          "threads": "\(threads)", "state": "\(state == "memory" ? "memory" : "redis")"])
+        if !engine.ready { logger.warning("the call state store is unreachable: requests get the fallback until it answers") }
         let signals = ShutdownSignals { engine.reload(reason: "SIGHUP") }
         FileHandle.standardOutput.write(Data("listening on http://\(host):\(server.port)\n".utf8))
         signals.waitForShutdown()

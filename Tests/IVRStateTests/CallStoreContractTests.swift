@@ -1,5 +1,7 @@
 import Dispatch
+import IVRRedisState
 import IVRState
+import RedisTestSupport
 import Synchronization
 import Testing
 
@@ -9,7 +11,17 @@ import Testing
 /// runs the same suite by adding itself to `stores`.
 @Suite struct CallStoreContractTests {
     static func stores(ttl: Double) -> [any CallStore] {
-        [InMemoryCallStore(ttl: ttl), InMemoryCallStore(ttl: ttl, shardCount: 1)]
+        var stores: [any CallStore] = [InMemoryCallStore(ttl: ttl), InMemoryCallStore(ttl: ttl, shardCount: 1)]
+        // The Redis store on a real redis-server, each test on a prefix of its own.
+        if let redis = RedisTestServer.shared {
+            stores.append(RedisCallStore(address: RedisAddress(host: "127.0.0.1", port: Int32(redis.port)),
+                                         prefix: RedisTestServer.uniquePrefix("contract"), ttl: ttl, lease: .seconds(3)))
+        }
+        return stores
+    }
+
+    @Test func theRedisServerForTheSharedStoreIsRunning() {
+        #expect(RedisTestServer.shared != nil)
     }
 
     /// Remembers the order in which queued requests got the turn.

@@ -14,7 +14,7 @@ final class TestServer: Sendable {
 
     init(scripts: [String: String], deadline: Duration = .milliseconds(3000), scriptTimeout: Duration = .milliseconds(1000),
          memoryMiB: Int = 64, stateTTL: Double = 7200, maxBody: Int = 65536, threads: Int = 2,
-         watchInterval: Duration? = nil, recorder: ExchangeRecorder? = nil) throws {
+         watchInterval: Duration? = nil, recorder: ExchangeRecorder? = nil, store: (any CallStore)? = nil) throws {
         directory = try TestServer.makeDirectory(scripts)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -22,7 +22,7 @@ final class TestServer: Sendable {
                                   limits: ScriptLimits(timeout: scriptTimeout, memoryBytes: memoryMiB << 20, language: "he"),
                                   deadline: deadline, stateTTL: stateTTL, maxBody: maxBody,
                                   watchInterval: watchInterval)
-        engine = try Engine(config: config, store: InMemoryCallStore(ttl: stateTTL), logger: logger)
+        engine = try Engine(config: config, store: store ?? InMemoryCallStore(ttl: stateTTL), logger: logger)
         server = HTTPServer(config: HTTPServerConfig(host: "127.0.0.1", port: 0, threads: threads, idleTimeout: 10, maxBody: maxBody),
                             handler: EngineHTTPHandler(engine: engine, recorder: recorder))
         try server.start()
