@@ -119,10 +119,12 @@ public final class Engine: Sendable {
             return
         }
         let turn = store.beginTurn(request.callID, now: CallClock.now()) {
-            QueuedRequest(engine: self, request: request, route: route, arrival: arrival, completion: completion)
+            QueuedRequest(engine: self, request: request, body: body, route: route, arrival: arrival,
+                          completion: completion)
         }
         if case .granted(let record) = turn {
-            serve(request, route: route, arrival: arrival, record: record, context: context, completion: completion)
+            serve(request, body: body, route: route, arrival: arrival, record: record, context: context,
+                  completion: completion)
         }
     }
 
@@ -185,12 +187,14 @@ public final class Engine: Sendable {
 struct QueuedRequest: CallTurnWaiter {
     let engine: Engine
     let request: IVRRequest
+    /// The raw body, to tell a retry that overtook its original (same bytes, answered with the same reply).
+    let body: [UInt8]
     let route: String
     let arrival: Int64
     let completion: @Sendable (EngineResult) -> Void
 
     func turnGranted(_ record: CallRecord?) {
-        engine.serve(request, route: route, arrival: arrival, record: record,
+        engine.serve(request, body: body, route: route, arrival: arrival, record: record,
                      context: engine.contexts.current(), completion: completion)
     }
 }

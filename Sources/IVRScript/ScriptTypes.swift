@@ -56,6 +56,10 @@ public enum FallbackReason: String, Sendable, CaseIterable {
     case noHandler = "no_handler"
     /// The engine interrupted the script at the request's deadline.
     case deadline
+    /// The call made more than `--max-steps` requests; no handler ran.
+    case maxSteps = "max_steps"
+    /// The request would have started a call while `--max-calls` calls hold state; no handler ran, no state kept.
+    case maxCalls = "max_calls"
 }
 
 /// A failed script run: why, where, and the Lua traceback when there was one.
