@@ -71,7 +71,7 @@ struct MHD_Daemon *ivr_http_start(const struct ivr_http_config *config,
     }
     int tls = config->tls_cert != NULL && config->tls_key != NULL;
     if (tls) flags |= MHD_USE_TLS;
-    struct ivr_http_watch *watch = ivr_http_watch_new(config->request_timeout, completed, completed_cls,
+    struct ivr_http_watch *watch = ivr_http_watch_new(config->request_timeout, config->connection_limit, completed, completed_cls,
                                                       connections, connections_cls);
     if (watch == NULL) { errno = ENOMEM; return NULL; }
     struct ivr_http_access_forward *forward = ivr_http_watch_forward(watch);
@@ -81,7 +81,9 @@ struct MHD_Daemon *ivr_http_start(const struct ivr_http_config *config,
         { MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)(config->threads > 1 ? config->threads : 1), NULL },
         { MHD_OPTION_SOCK_ADDR, 0, (void *)addr },
         { MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)config->idle_timeout, NULL },
-        { MHD_OPTION_CONNECTION_LIMIT, (intptr_t)config->connection_limit, NULL },
+        /* libmicrohttpd stops accepting at its limit (new clients wait in the backlog); it gets
+           headroom so that the watcher can close those beyond ours at once instead. */
+        { MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(config->connection_limit + 64 + config->connection_limit / 8), NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(config->connection_memory > 0 ? config->connection_memory : 32768), NULL },
         { MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL },
         { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)ivr_http_watch_completed, watch },

@@ -29,6 +29,9 @@ struct ivr_http_watch {
     MHD_NotifyConnectionCallback connections;
     void *connections_cls;
     struct ivr_http_access_forward forward;
+    /* Connections open now, and the most served: those beyond are shut at once. */
+    atomic_int open;
+    int max_connections;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct watched head; /* sentinel of a circular list */
@@ -85,12 +88,13 @@ static void *watch_loop(void *arg) {
     return NULL;
 }
 
-struct ivr_http_watch *ivr_http_watch_new(unsigned int timeout_seconds,
+struct ivr_http_watch *ivr_http_watch_new(unsigned int timeout_seconds, unsigned int max_connections,
                                           MHD_RequestCompletedCallback completed, void *completed_cls,
                                           MHD_NotifyConnectionCallback connections, void *connections_cls) {
     struct ivr_http_watch *watch = calloc(1, sizeof *watch);
     if (watch == NULL) return NULL;
     watch->timeout_ns = (int64_t)timeout_seconds * 1000000000LL;
+    watch->max_connections = (int)max_connections;
     watch->completed = completed;
     watch->completed_cls = completed_cls;
     watch->connections = connections;
@@ -124,6 +128,16 @@ void ivr_http_watch_stop(struct ivr_http_watch *watch) {
 void ivr_http_watch_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
                                enum MHD_ConnectionNotificationCode toe) {
     struct ivr_http_watch *watch = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        int open = atomic_fetch_add_explicit(&watch->open, 1, memory_order_relaxed) + 1;
+        if (watch->max_connections > 0 && open > watch->max_connections) {
+            /* Over the limit: closed at once (libmicrohttpd sees the end of the stream and drops it). */
+            const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+            if (info != NULL) shutdown(info->connect_fd, SHUT_RDWR);
+        }
+    } else {
+        atomic_fetch_sub_explicit(&watch->open, 1, memory_order_relaxed);
+    }
     if (watch->running) {
         if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
             const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);

@@ -12,7 +12,7 @@ struct ivr_http_access_forward { MHD_AccessHandlerCallback handler; void *cls; }
 /* The daemon's forward record, owned by the watch. */
 struct ivr_http_access_forward *ivr_http_watch_forward(struct ivr_http_watch *watch);
 
-struct ivr_http_watch *ivr_http_watch_new(unsigned int timeout_seconds,
+struct ivr_http_watch *ivr_http_watch_new(unsigned int timeout_seconds, unsigned int max_connections,
                                           MHD_RequestCompletedCallback completed, void *completed_cls,
                                           MHD_NotifyConnectionCallback connections, void *connections_cls);
 
