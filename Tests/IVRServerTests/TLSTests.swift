@@ -91,3 +91,38 @@ import Testing
         }
     }
 }
+
+/// The text log of the real binary: refused requests logged once with the peer
+/// and no secret; what a caller sends cannot forge a log line.
+@Suite struct LogSafetyTests {
+    @Test func refusalsAreLoggedOnceAndCallerTextCannotForgeLines() throws {
+        let dir = try TestServer.makeDirectory(["main.lua": #"""
+        function on_start(call)
+          ivr.log.info("new call from", call.caller_id)
+          return ivr.menu{ rec = "welcome", menu = "m" }
+        end
+        """#])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (process, line, stderr) = try TLSTests.start(dir, ["--basic-auth", "voicenter:pa55word", "--threads", "1"])
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        let port = Int(line.dropLast().split(separator: ":").last ?? "") ?? 0
+        #expect(port > 0)
+        let wrong = "Authorization: Basic " + Data("voicenter:guess".utf8).base64EncodedString()
+        let good = "Authorization: Basic " + Data("voicenter:pa55word".utf8).base64EncodedString()
+        #expect(try RawHTTPClient(port: port).request("POST", "/", body: Wire.getAction("log-1", format: .json),
+                                                      extraHeaders: [wrong]).status == 401)
+        let forged = Wire.getAction("log-2", callerID: "050\n2026-12-01T00:00:00Z critical ivr-engine: FORGED", format: .json)
+        #expect(try RawHTTPClient(port: port).request("POST", "/", body: forged, extraHeaders: [good]).status == 200)
+        process.terminate()
+        process.waitUntilExit()
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = log.split(separator: "\n")
+        let refused = lines.filter { $0.contains("refused") }
+        #expect(refused.count == 1)
+        #expect(refused.first?.contains("peer=127.0.0.1") == true)
+        #expect(refused.first?.contains("reason=basic_auth") == true)
+        #expect(!log.contains("pa55word") && !log.contains("guess"))
+        #expect(!lines.contains { $0.contains("FORGED") && !$0.contains("new call from") })
+        #expect(log.contains("050\\n2026"))
+    }
+}
