@@ -184,10 +184,13 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-enum ivr_http_framing ivr_http_check_framing(struct MHD_Connection *connection, const char *url) {
+enum ivr_http_framing ivr_http_check_framing(struct MHD_Connection *connection, const char *url,
+                                             int64_t *content_length) {
+    *content_length = -1;
     if (url == NULL || url[0] == '\0') return IVR_FRAMING_NUL_IN_PATH;
     struct framing_state state = { 0, 0, 0, IVR_FRAMING_OK };
     MHD_get_connection_values(connection, MHD_HEADER_KIND, framing_header, &state);
+    if (state.lengths > 0) *content_length = (int64_t)state.length;
     if (state.verdict != IVR_FRAMING_OK) return state.verdict;
     if (state.lengths > 0 && state.codings > 0) return IVR_FRAMING_LENGTH_AND_CHUNKED;
     return IVR_FRAMING_OK;

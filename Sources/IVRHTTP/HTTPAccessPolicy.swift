@@ -27,6 +27,8 @@ public enum HTTPRefusalReason: String, Sendable, CaseIterable {
     case token
     case basicAuth = "basic_auth"
     case allow
+    /// Ambiguous HTTP framing (400, connection closed); not an access-control refusal.
+    case framing
 }
 
 /// A refused request, for the log: the reason and the client's address (never the secret).

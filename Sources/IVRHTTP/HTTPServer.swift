@@ -151,6 +151,7 @@ final class RefusedCounts: Sendable {
         case .token: token.add(1, ordering: .relaxed)
         case .basicAuth: basicAuth.add(1, ordering: .relaxed)
         case .allow: allow.add(1, ordering: .relaxed)
+        case .framing: break
         }
     }
 
@@ -159,6 +160,7 @@ final class RefusedCounts: Sendable {
         case .token: token.load(ordering: .relaxed)
         case .basicAuth: basicAuth.load(ordering: .relaxed)
         case .allow: allow.load(ordering: .relaxed)
+        case .framing: 0
         }
     }
 }
@@ -264,7 +266,8 @@ extension HTTPServer {
     /// The first callback of an exchange: headers are in, no body yet.
     private func begin(_ connection: OpaquePointer, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
                        context: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
-        let framing = ivr_http_check_framing(connection, url)
+        var declared: Int64 = -1
+        let framing = ivr_http_check_framing(connection, url, &declared)
         if framing != IVR_FRAMING_OK {
             return refuseFraming(connection, framing, context: context)
         }
@@ -288,8 +291,12 @@ extension HTTPServer {
         context.pointee = Unmanaged.passRetained(exchange).toOpaque()
         inFlight.add(1, ordering: .relaxed)
         // Refuse an announced oversize body before reading it.
-        if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
-           let declared = Int(String(cString: length)), declared > config.maxBody {
+        if declared >= 0 {
+            // The body is kept in one allocation of its announced size (at most --max-body).
+            if declared <= Int64(config.maxBody) {
+                exchange.body.reserveCapacity(Int(declared))
+                return .YES
+            }
             exchange.dispatched = true
             ivr_http_request_read(connection)
             var tooLarge = tooLargeResponse()
@@ -324,6 +331,12 @@ extension HTTPServer {
         case IVR_FRAMING_LENGTH_AND_CHUNKED: "Content-Length together with Transfer-Encoding"
         case IVR_FRAMING_UNKNOWN_CODING: "a transfer coding other than chunked"
         default: "a NUL byte in the path"
+        }
+        if let onRefused {
+            var peer = [UInt8](repeating: 0, count: 16)
+            let count = peer.withUnsafeMutableBufferPointer { Int(ivr_http_peer(connection, $0.baseAddress)) }
+            onRefused(HTTPRefusal(reason: .framing, peer: count == 0 ? "unknown" : CIDR.format(Array(peer[0..<count])),
+                                  proxy: nil, method: "", path: why))
         }
         return refuse(connection, RefusalResponse(status: 400, body: "error: bad request framing: \(why)\n"),
                       context: context)

@@ -154,6 +154,11 @@ struct ServeCommand: ParsableCommand {
             handler: EngineHTTPHandler(engine: engine, recorder: recorder),
             access: accessPolicy(),
             onRefused: { refusal in
+                if refusal.reason == .framing {
+                    logger.warning("refused: bad HTTP framing, connection closed",
+                                   metadata: ["peer": "\(refusal.peer)", "reason": "framing", "error": "\(refusal.path)"])
+                    return
+                }
                 metrics.refused(reason: refusal.reason.rawValue)
                 var metadata: Logger.Metadata = ["peer": "\(refusal.peer)", "reason": "\(refusal.reason.rawValue)",
                                                  "method": "\(refusal.method)", "path": "\(refusal.path)"]

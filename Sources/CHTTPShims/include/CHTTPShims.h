@@ -72,8 +72,10 @@ enum ivr_http_framing {
     IVR_FRAMING_NUL_IN_PATH = 4,
 };
 
-/** Checks the framing headers and the path of the request whose headers are in. No allocation. */
-enum ivr_http_framing ivr_http_check_framing(struct MHD_Connection *connection, const char *url);
+/** Checks the framing headers and the path of the request whose headers are in; sets
+    `*content_length` to the announced length, or -1 when there is none. No allocation. */
+enum ivr_http_framing ivr_http_check_framing(struct MHD_Connection *connection, const char *url,
+                                             int64_t *content_length);
 
 /**
  * The peer's address: 4 (IPv4) or 16 (IPv6) bytes copied to `out`, returned
