@@ -109,6 +109,9 @@ extension Engine {
     private func fallback(for failure: ScriptFailure, call: CallContext, state: StateTable, worker: ScriptWorker,
                           scripts: LoadedScripts, deadline: Int64, context: ThreadContext) -> (IVRReply, Outcome, String?) {
         log(failure, call: call, context: context, what: "fallback")
+        if failure.reason == .timeout || failure.reason == .memory || failure.reason == .deadline {
+            quarantine.mark(call.route, now: ScriptClock.now())
+        }
         let method = call.request.method
         let action: IVRAction?
         if failure.reason == .deadline {

@@ -37,6 +37,8 @@ public final class Engine: Sendable {
     private let sweeper: Sweeper
     /// `--deadline` in nanoseconds, less a small margin for encoding and sending.
     let deadlineBudget: Int64
+    /// Routes whose scripts recently ran out of time or memory, served off the HTTP threads.
+    let quarantine: Quarantine
 
     /// Loads the scripts directory (compiling and checking every script).
     public init(config: EngineConfig, store: any CallStore, logger: Logger) throws {
@@ -51,6 +53,7 @@ public final class Engine: Sendable {
         self.scripts = Mutex(ScriptVersions(LoadedScripts.prepare(bundle, limits: config.limits, logger: logger)))
         let deadline = config.deadline.nanoseconds
         self.deadlineBudget = deadline - min(deadline / 20, 5_000_000)
+        self.quarantine = Quarantine(threads: 2)
         self.sweeper = Sweeper(every: max(1.0, min(60.0, config.stateTTL / 2)))
         sweeper.start { [weak self] in
             guard let self else { return }
@@ -100,6 +103,17 @@ public final class Engine: Sendable {
     public func submit(route: String, body: [UInt8], contentType: String?,
                        completion: @escaping @Sendable (EngineResult) -> Void) {
         let arrival = ScriptClock.now()
+        if quarantine.contains(route, now: arrival) {
+            quarantine.run { [self] in submit(route: route, body: body, contentType: contentType, arrival: arrival,
+                                              completion: completion) }
+            return
+        }
+        submit(route: route, body: body, contentType: contentType, arrival: arrival, completion: completion)
+    }
+
+    /// ``submit(route:body:contentType:completion:)`` on this thread.
+    private func submit(route: String, body: [UInt8], contentType: String?, arrival: Int64,
+                        completion: @escaping @Sendable (EngineResult) -> Void) {
         let context = contexts.current()
         let request: IVRRequest
         do {
@@ -137,6 +151,7 @@ public final class Engine: Sendable {
 
     /// Stops the sweeper and the reload watcher.
     public func shutdown() {
+        quarantine.stop()
         sweeper.cancel()
         watcher?.stop()
     }
