@@ -8,7 +8,7 @@ public struct HTTPServerConfig: Sendable {
     public var threads: Int
     /// Seconds an idle keep-alive connection is kept open.
     public var idleTimeout: Int
-    /// Most simultaneous connections.
+    /// Most simultaneous connections; those beyond are closed at once (`--max-connections`).
     public var connectionLimit: Int
     /// Largest body accepted; larger ones get 413.
     public var maxBody: Int
