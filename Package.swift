@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 /// One list of settings shared by every Swift target.
@@ -84,3 +85,15 @@ let package = Package(
                     swiftSettings: swiftSettings),
     ]
 )
+
+// libFuzzer targets (scripts/fuzz): only with IVR_FUZZ=1, since they link only
+// under `-sanitize=fuzzer` (libFuzzer brings main).
+if ProcessInfo.processInfo.environment["IVR_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "fuzz-xmlrpc", dependencies: ["IVRWire"], path: "Fuzz/XMLRPCDecoder"),
+        .executableTarget(name: "fuzz-json", dependencies: ["IVRWire"], path: "Fuzz/JSONDecoder"),
+        .executableTarget(name: "fuzz-pipeline",
+                          dependencies: ["IVREngine", "IVRState", .product(name: "Logging", package: "swift-log")],
+                          path: "Fuzz/RequestPipeline"),
+    ]
+}

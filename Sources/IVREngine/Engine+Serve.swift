@@ -7,7 +7,7 @@ import Logging
 /// fallback path), end the turn saving what the outcome allows, answer, and
 /// hand the turn to the call's next waiting request.
 extension Engine {
-    func serve(_ request: IVRRequest, route: String, arrival: Int64, record existing: CallRecord?,
+    func serve(_ request: IVRRequest, body: [UInt8], route: String, arrival: Int64, record existing: CallRecord?,
                context: ThreadContext, completion: @Sendable (EngineResult) -> Void) {
         let versions = versions(for: context)
         let scripts = versions.scripts(for: existing?.scriptVersion)
@@ -21,9 +21,18 @@ extension Engine {
         var outcome = Outcome.ok
         var detail: String?
         var saved = record  // on the fallback path the state stays as it was; the request still counts
+        var keepNothing = false
         if ScriptClock.now() >= deadline {
             // It waited behind an earlier request of its call until its own deadline.
             (reply, outcome, detail) = deadlineAnswer(call, scripts: scripts)
+        } else if method != .hangupCall, existing == nil, store.count >= config.maxCalls {
+            // A new call while the table is full: answered, not remembered.
+            (reply, outcome, detail) = limitAnswer(call, scripts: scripts, reason: .maxCalls,
+                                                   "\(config.maxCalls) calls already hold state")
+            keepNothing = true
+        } else if method != .hangupCall, record.seq > config.maxSteps {
+            (reply, outcome, detail) = limitAnswer(call, scripts: scripts, reason: .maxSteps,
+                                                   "the call made more than \(config.maxSteps) requests")
         } else {
             let worker = worker(for: context, versions: versions)
             let result = worker.handle(call, state: record.state, bundle: scripts.bundle, deadline: deadline)
@@ -47,15 +56,38 @@ extension Engine {
         let change: CallChange
         if method == .hangupCall {
             change = .delete
+        } else if keepNothing {
+            change = .keep
         } else {
             saved.lastSeen = CallClock.now()
             change = .save(saved)
         }
-        let next = store.endTurn(request.callID, change, now: CallClock.now())
-        answer(call, reply: reply, outcome: outcome, detail: detail, arrival: arrival, context: context,
-               completion: completion)
+        var next = store.endTurn(request.callID, change, now: CallClock.now())
+        let result = answer(call, reply: reply, outcome: outcome, detail: detail, arrival: arrival, context: context,
+                            completion: completion)
         if method == .hangupCall, record.scriptVersion != versions.current.bundle.version { collectVersions() }
+        // A retry that overtook its original waits behind it with the same bytes: it gets the same reply.
+        var retryAction: ActionKind?
+        if case .action(let a, _)? = result.reply { retryAction = a.kind }
+        while let pending = next, let retry = pending.0 as? QueuedRequest, retry.route == route, retry.body == body {
+            next = store.endTurn(request.callID, .keep, now: CallClock.now())
+            context.metrics.request(route: route, method: method, format: request.format, action: retryAction,
+                                    outcome: outcome, seconds: Self.seconds(since: retry.arrival))
+            retry.completion(result)
+        }
         if let (waiter, record) = next { grant(waiter, record, context: context) }
+    }
+
+    /// The answer of a request refused by a limit (`--max-steps`, `--max-calls`): no handler runs.
+    private func limitAnswer(_ call: CallContext, scripts: LoadedScripts, reason: FallbackReason,
+                             _ why: String) -> (IVRReply, Outcome, String?) {
+        logger.warning("limit reached: answered with the fallback",
+                       metadata: ["route": "\(call.route)", "call.id": "\(call.request.callID)",
+                                  "reason": "\(reason.rawValue)", "error": "\(why)"])
+        let method = call.request.method
+        let reply = scripts.staticFallback(route: call.route, method: method).map { IVRReply.action($0, status: 0) }
+            ?? .builtinFallback(for: method, language: config.limits.language)
+        return (reply, .fallback(reason), why)
     }
 
     /// Lets the call's next request run, on this thread; a chain of waiting
@@ -77,6 +109,9 @@ extension Engine {
     func fallback(for failure: ScriptFailure, call: CallContext, state: StateTable, worker: ScriptWorker,
                           scripts: LoadedScripts, deadline: Int64, context: ThreadContext) -> (IVRReply, Outcome, String?) {
         log(failure, call: call, context: context, what: "fallback")
+        if failure.reason == .timeout || failure.reason == .memory || failure.reason == .deadline {
+            quarantine.mark(call.route, now: ScriptClock.now())
+        }
         let method = call.request.method
         let action: IVRAction?
         if failure.reason == .deadline {
@@ -111,8 +146,9 @@ extension Engine {
     }
 
     /// Encodes and delivers a reply, counting it.
+    @discardableResult
     func answer(_ call: CallContext, reply: IVRReply, outcome: Outcome, detail: String?, arrival: Int64,
-                        context: ThreadContext, completion: @Sendable (EngineResult) -> Void) {
+                        context: ThreadContext, completion: @Sendable (EngineResult) -> Void) -> EngineResult {
         let request = call.request
         let format = request.format
         let body = WireCodec.encode(reply, as: format)
@@ -120,7 +156,9 @@ extension Engine {
         if case .action(let a, _) = reply { action = a.kind }
         context.metrics.request(route: call.route, method: request.method, format: format,
                                 action: action, outcome: outcome, seconds: Self.seconds(since: arrival))
-        completion(EngineResult(httpStatus: 200, contentType: format.contentType, body: body, format: format,
-                                request: request, reply: reply, outcome: outcome, detail: detail))
+        let result = EngineResult(httpStatus: 200, contentType: format.contentType, body: body, format: format,
+                                  request: request, reply: reply, outcome: outcome, detail: detail)
+        completion(result)
+        return result
     }
 }

@@ -40,6 +40,8 @@ public final class Engine: Sendable {
     private let sweeper: Sweeper
     /// `--deadline` in nanoseconds, less a small margin for encoding and sending.
     let deadlineBudget: Int64
+    /// Routes whose scripts recently ran out of time or memory, served off the HTTP threads.
+    let quarantine: Quarantine
 
     /// Loads the scripts directory (compiling and checking every script). `clock`, when
     /// given, is what the scripts see as the time (tests, replay); `serve` gives none.
@@ -57,6 +59,7 @@ public final class Engine: Sendable {
         self.scripts = Mutex(ScriptVersions(LoadedScripts.prepare(bundle, limits: config.limits, logger: logger)))
         let deadline = config.deadline.nanoseconds
         self.deadlineBudget = deadline - min(deadline / 20, 5_000_000)
+        self.quarantine = Quarantine(threads: 2)
         self.sweeper = Sweeper(every: max(1.0, min(60.0, config.stateTTL / 2)))
         sweeper.start { [weak self] in
             guard let self else { return }
@@ -104,6 +107,17 @@ public final class Engine: Sendable {
     public func submit(route: String, body: [UInt8], contentType: String?,
                        completion: @escaping @Sendable (EngineResult) -> Void) {
         let arrival = ScriptClock.now()
+        if quarantine.contains(route, now: arrival) {
+            quarantine.run { [self] in submit(route: route, body: body, contentType: contentType, arrival: arrival,
+                                              completion: completion) }
+            return
+        }
+        submit(route: route, body: body, contentType: contentType, arrival: arrival, completion: completion)
+    }
+
+    /// ``submit(route:body:contentType:completion:)`` on this thread.
+    private func submit(route: String, body: [UInt8], contentType: String?, arrival: Int64,
+                        completion: @escaping @Sendable (EngineResult) -> Void) {
         let context = contexts.current()
         let request: IVRRequest
         do {
@@ -128,10 +142,12 @@ public final class Engine: Sendable {
             return
         }
         let turn = store.beginTurn(request.callID, now: CallClock.now()) {
-            QueuedRequest(engine: self, request: request, route: route, arrival: arrival, completion: completion)
+            QueuedRequest(engine: self, request: request, body: body, route: route, arrival: arrival,
+                          completion: completion)
         }
         if case .granted(let record) = turn {
-            serve(request, route: route, arrival: arrival, record: record, context: context, completion: completion)
+            serve(request, body: body, route: route, arrival: arrival, record: record, context: context,
+                  completion: completion)
         }
     }
 
@@ -144,6 +160,7 @@ public final class Engine: Sendable {
 
     /// Stops the sweeper and the reload watcher.
     public func shutdown() {
+        quarantine.stop()
         sweeper.cancel()
         watcher?.stop()
     }
@@ -193,12 +210,14 @@ public final class Engine: Sendable {
 struct QueuedRequest: CallTurnWaiter {
     let engine: Engine
     let request: IVRRequest
+    /// The raw body, to tell a retry that overtook its original (same bytes, answered with the same reply).
+    let body: [UInt8]
     let route: String
     let arrival: Int64
     let completion: @Sendable (EngineResult) -> Void
 
     func turnGranted(_ record: CallRecord?) {
-        engine.serve(request, route: route, arrival: arrival, record: record,
+        engine.serve(request, body: body, route: route, arrival: arrival, record: record,
                      context: engine.contexts.current(), completion: completion)
     }
 }

@@ -14,6 +14,10 @@ public struct EngineConfig: Sendable {
     public var maxBody: Int
     /// How often the scripts directory is checked for changes; nil: no hot reload (SIGHUP still works).
     public var watchInterval: Duration?
+    /// A call's requests after its N-th GET_IVR_ACTION/IVR_LAYER_INPUT get the fallback (`--max-steps`).
+    public var maxSteps: Int = 200
+    /// New calls beyond this many held get the fallback and keep no state (`--max-calls`).
+    public var maxCalls: Int = 100_000
 
     public init(scriptsDirectory: String = "sample-menus", limits: ScriptLimits = ScriptLimits(),
                 deadline: Duration = .milliseconds(3000), stateTTL: Double = 7200, maxBody: Int = 65536,

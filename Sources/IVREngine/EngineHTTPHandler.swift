@@ -28,7 +28,7 @@ public struct EngineHTTPHandler: HTTPHandler {
             responder.respond(answer)
             return
         }
-        if request.path == "/metrics" {
+        if request.path == "/metrics", !request.notFound {
             responder.respond(request.method == "GET"
                 ? HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
                                body: Array(engine.metrics.render(activeCalls: engine.activeCalls).utf8))
@@ -37,7 +37,7 @@ public struct EngineHTTPHandler: HTTPHandler {
         }
         let arrival = ContinuousClock.now
         let route = Self.route(of: request.path)
-        guard let route, engine.knowsRoute(route) else {
+        guard let route, !request.notFound, engine.knowsRoute(route) else {
             answer(.text(404, Self.unknownRouteMessage(path: request.path)), to: request, route: route, arrival: arrival,
                    responder: responder)
             return

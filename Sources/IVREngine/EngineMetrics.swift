@@ -102,6 +102,13 @@ public final class EngineMetrics: Sendable {
     /// Counters of work done outside a serving thread's context (reloads).
     let shared = MetricsShard()
     private let contexts: ThreadContexts
+    /// Requests refused by access control, by reason (`token`, `basic_auth`, `allow`).
+    private let refusals = Mutex<[String: Int]>(["token": 0, "basic_auth": 0, "allow": 0])
+
+    /// Counts a request refused by access control (cli.md `ivr_refused_total{reason}`).
+    public func refused(reason: String) {
+        refusals.withLock { $0[reason, default: 0] += 1 }
+    }
 
     init(contexts: ThreadContexts) {
         self.contexts = contexts
@@ -140,6 +147,10 @@ public final class EngineMetrics: Sendable {
         out += "# HELP ivr_reloads_total Script reloads, by outcome.\n# TYPE ivr_reloads_total counter\n"
         for (k, v) in c.reloads.sorted(by: { $0.key < $1.key }) {
             out += "ivr_reloads_total{outcome=\(quote(k))} \(v)\n"
+        }
+        out += "# HELP ivr_refused_total Requests refused by access control, by reason.\n# TYPE ivr_refused_total counter\n"
+        for (k, v) in refusals.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+            out += "ivr_refused_total{reason=\(quote(k))} \(v)\n"
         }
         out += "# HELP ivr_active_calls Calls with state held.\n# TYPE ivr_active_calls gauge\n"
         out += "ivr_active_calls \(activeCalls)\n"

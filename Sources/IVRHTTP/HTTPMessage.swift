@@ -7,6 +7,8 @@ public struct HTTPRequest: Sendable {
     /// The `Content-Type` header, if any (a hint only for Voicenter requests).
     public var contentType: String?
     public var body: [UInt8]
+    /// Answer as an unknown route would be answered, whatever the path (outside the URL token).
+    public var notFound = false
 
     public init(method: String, path: String, contentType: String? = nil, body: [UInt8] = []) {
         self.method = method

@@ -26,11 +26,29 @@ public final class HTTPServer: Sendable {
     let suspended = Mutex<[ObjectIdentifier: HTTPResponder]>([:])
     private let boundPort = Atomic<Int>(0)
     private let stopping = Mutex<Bool>(false)
+    nonisolated(unsafe) private var watch: OpaquePointer?
+    /// Who may talk to the server; checked at each request's headers.
+    let access: HTTPAccessPolicy
+    /// Told of every refused request (once each), for the log.
+    let onRefused: (@Sendable (HTTPRefusal) -> Void)?
+    /// Requests refused, by ``HTTPRefusalReason`` (token, basic_auth, allow).
+    let refusedCounts = RefusedCounts()
+    /// Requests refused for their framing (400 and the connection closed).
+    let badFraming = Atomic<Int>(0)
 
-    public init(config: HTTPServerConfig, handler: any HTTPHandler) {
+    public init(config: HTTPServerConfig, handler: any HTTPHandler, access: HTTPAccessPolicy = HTTPAccessPolicy(),
+                onRefused: (@Sendable (HTTPRefusal) -> Void)? = nil) {
         self.config = config
         self.handler = handler
+        self.access = access
+        self.onRefused = onRefused
     }
+
+    /// Requests refused by the access policy for `reason` so far.
+    public func refused(_ reason: HTTPRefusalReason) -> Int { refusedCounts.load(reason) }
+
+    /// Requests refused for bad framing so far.
+    public var framingErrors: Int { badFraming.load(ordering: .relaxed) }
 
     /// The port listened on (the real one after ``start()``, also when configured as 0).
     public var port: Int { boundPort.load(ordering: .acquiring) }
@@ -41,19 +59,32 @@ public final class HTTPServer: Sendable {
         let host = config.host == "localhost" ? "127.0.0.1" : config.host
         guard (0...65535).contains(config.port) else { throw HTTPServerError("port \(config.port) is out of range") }
         let me = Unmanaged.passUnretained(self).toOpaque()
+        var watchOut: OpaquePointer?
+        let tls = config.tls
         let started: OpaquePointer? = host.withCString { hostPtr in
-            var c = ivr_http_config(host: hostPtr, port: UInt16(config.port), threads: UInt32(max(1, config.threads)),
-                                    idle_timeout: UInt32(max(0, config.idleTimeout)),
-                                    connection_limit: UInt32(max(1, config.connectionLimit)),
-                                    connection_memory: UInt32(clamping: max(2048, config.connectionMemory)))
-            return ivr_http_start(&c, accessCallback, me, completedCallback, me, connectionCallback, me)
+            withOptionalCString(tls?.certificatePEM) { cert in
+                withOptionalCString(tls?.keyPEM) { key in
+                    var c = ivr_http_config(host: hostPtr, port: UInt16(config.port), threads: UInt32(max(1, config.threads)),
+                                            idle_timeout: UInt32(max(0, config.idleTimeout)),
+                                            connection_limit: UInt32(max(1, config.connectionLimit)),
+                                            connection_memory: UInt32(clamping: max(2048, config.connectionMemory)),
+                                            request_timeout: UInt32(clamping: max(0, config.requestTimeout)),
+                                            tls_cert: cert, tls_key: key)
+                    return ivr_http_start(&c, accessCallback, me, completedCallback, me, connectionCallback, me, &watchOut)
+                }
+            }
         }
         guard let started else {
             let why = errno == EINVAL ? "'\(config.host)' is not a numeric IPv4 or IPv6 address"
                                       : String(cString: strerror(errno))
+            if tls != nil, errno != EADDRINUSE, errno != EACCES, errno != EINVAL {
+                throw HTTPServerError("cannot listen on \(config.host):\(config.port): the TLS library refused the certificate or key",
+                                      tlsRefused: true)
+            }
             throw HTTPServerError("cannot listen on \(config.host):\(config.port): \(why)")
         }
         daemon = started
+        watch = watchOut
         boundPort.store(Int(ivr_http_bound_port(started)), ordering: .releasing)
     }
 
@@ -89,6 +120,8 @@ public final class HTTPServer: Sendable {
         guard suspended.withLock({ $0.isEmpty }) else { return }
         MHD_stop_daemon(daemon)
         self.daemon = nil
+        ivr_http_watch_stop(watch)
+        watch = nil
     }
 
     deinit {
@@ -99,7 +132,42 @@ public final class HTTPServer: Sendable {
 /// A server that could not start.
 public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    /// The TLS library would not take the certificate or key (a well-formed but unusable value).
+    public var tlsRefused: Bool
+    init(_ description: String, tlsRefused: Bool = false) {
+        self.description = description
+        self.tlsRefused = tlsRefused
+    }
+}
+
+/// Counts of refused requests by reason.
+final class RefusedCounts: Sendable {
+    let token = Atomic<Int>(0)
+    let basicAuth = Atomic<Int>(0)
+    let allow = Atomic<Int>(0)
+
+    func add(_ reason: HTTPRefusalReason) {
+        switch reason {
+        case .token: token.add(1, ordering: .relaxed)
+        case .basicAuth: basicAuth.add(1, ordering: .relaxed)
+        case .allow: allow.add(1, ordering: .relaxed)
+        case .framing: break
+        }
+    }
+
+    func load(_ reason: HTTPRefusalReason) -> Int {
+        switch reason {
+        case .token: token.load(ordering: .relaxed)
+        case .basicAuth: basicAuth.load(ordering: .relaxed)
+        case .allow: allow.load(ordering: .relaxed)
+        case .framing: 0
+        }
+    }
+}
+
+private func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let text else { return body(nil) }
+    return text.withCString { body($0) }
 }
 
 /// The per-exchange context libmicrohttpd keeps for us in `*con_cls`.
@@ -113,6 +181,8 @@ final class Exchange {
     /// The body went over the limit: answer 413 once it has been drained.
     var tooLarge = false
     var dispatched = false
+    /// Answer as an unknown route (a path outside the URL token).
+    var notFound = false
 
     init(responder: HTTPResponder, method: String, path: String, contentType: String?) {
         self.responder = responder
@@ -176,11 +246,13 @@ extension HTTPServer {
             return queue(connection, response)
         }
         exchange.dispatched = true
+        ivr_http_request_read(connection)
         if exchange.tooLarge {
             return queue(connection, tooLargeResponse())
         }
-        let request = HTTPRequest(method: exchange.method, path: exchange.path,
+        var request = HTTPRequest(method: exchange.method, path: exchange.path,
                                   contentType: exchange.contentType, body: exchange.body)
+        request.notFound = exchange.notFound
         exchange.body = []
         handler.handle(request, responder: exchange.responder)
         if let response = exchange.responder.suspendUnlessReady() {
@@ -194,17 +266,39 @@ extension HTTPServer {
     /// The first callback of an exchange: headers are in, no body yet.
     private func begin(_ connection: OpaquePointer, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
                        context: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        var declared: Int64 = -1
+        let framing = ivr_http_check_framing(connection, url, &declared)
+        if framing != IVR_FRAMING_OK {
+            return refuseFraming(connection, framing, context: context)
+        }
+        var path = HTTPRequest.normalize(url.map { String(cString: $0) } ?? "/")
+        var notFound = false
+        if access.isActive {
+            switch check(connection, path: path, method: method) {
+            case .pass(let routed, let refused):
+                path = routed
+                notFound = refused
+            case .refuse(let response):
+                return refuse(connection, response, context: context)
+            }
+        }
         let contentType = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Type").map { String(cString: $0) }
         let exchange = Exchange(responder: HTTPResponder(connection: connection),
                                 method: method.map { String(cString: $0) } ?? "",
-                                path: HTTPRequest.normalize(url.map { String(cString: $0) } ?? "/"),
+                                path: path,
                                 contentType: contentType)
+        exchange.notFound = notFound
         context.pointee = Unmanaged.passRetained(exchange).toOpaque()
         inFlight.add(1, ordering: .relaxed)
         // Refuse an announced oversize body before reading it.
-        if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
-           let declared = Int(String(cString: length)), declared > config.maxBody {
+        if declared >= 0 {
+            // The body is kept in one allocation of its announced size (at most --max-body).
+            if declared <= Int64(config.maxBody) {
+                exchange.body.reserveCapacity(Int(declared))
+                return .YES
+            }
             exchange.dispatched = true
+            ivr_http_request_read(connection)
             var tooLarge = tooLargeResponse()
             tooLarge.closeConnection = true
             return queue(connection, tooLarge)
@@ -216,11 +310,49 @@ extension HTTPServer {
         .text(413, "error: body larger than \(config.maxBody) bytes\n")
     }
 
-    private func queue(_ connection: OpaquePointer, _ response: HTTPResponse) -> MHD_Result {
+    /// Answers a request refused before its body is read, and closes the connection after it.
+    func refuse(_ connection: OpaquePointer, _ response: RefusalResponse,
+                context: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        // An exchange that is already answered, so that body callbacks that may follow are ignored.
+        let exchange = Exchange(responder: HTTPResponder(connection: connection), method: "", path: "", contentType: nil)
+        exchange.dispatched = true
+        context.pointee = Unmanaged.passRetained(exchange).toOpaque()
+        inFlight.add(1, ordering: .relaxed)
+        ivr_http_request_read(connection)
+        return queue(connection, .text(response.status, response.body, closeConnection: true),
+                     header: response.header)
+    }
+
+    private func refuseFraming(_ connection: OpaquePointer, _ framing: ivr_http_framing,
+                               context: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        badFraming.add(1, ordering: .relaxed)
+        let why = switch framing {
+        case IVR_FRAMING_CONFLICTING_LENGTH: "conflicting or malformed Content-Length"
+        case IVR_FRAMING_LENGTH_AND_CHUNKED: "Content-Length together with Transfer-Encoding"
+        case IVR_FRAMING_UNKNOWN_CODING: "a transfer coding other than chunked"
+        default: "a NUL byte in the path"
+        }
+        if let onRefused {
+            var peer = [UInt8](repeating: 0, count: 16)
+            let count = peer.withUnsafeMutableBufferPointer { Int(ivr_http_peer(connection, $0.baseAddress)) }
+            onRefused(HTTPRefusal(reason: .framing, peer: count == 0 ? "unknown" : CIDR.format(Array(peer[0..<count])),
+                                  proxy: nil, method: "", path: why))
+        }
+        return refuse(connection, RefusalResponse(status: 400, body: "error: bad request framing: \(why)\n"),
+                      context: context)
+    }
+
+    private func queue(_ connection: OpaquePointer, _ response: HTTPResponse,
+                       header: (name: String, value: String)? = nil) -> MHD_Result {
         response.body.withUnsafeBytes { body in
             response.contentType.withCString { type in
-                ivr_http_respond(connection, UInt32(response.status), type, body.baseAddress, body.count,
-                                 response.closeConnection || draining.load(ordering: .relaxed) ? 1 : 0)
+                withOptionalCString(header?.name) { name in
+                    withOptionalCString(header?.value) { value in
+                        ivr_http_respond(connection, UInt32(response.status), type, body.baseAddress, body.count,
+                                         response.closeConnection || draining.load(ordering: .relaxed) ? 1 : 0,
+                                         name, value)
+                    }
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ public struct HTTPServerConfig: Sendable {
     public var threads: Int
     /// Seconds an idle keep-alive connection is kept open.
     public var idleTimeout: Int
-    /// Most simultaneous connections.
+    /// Most simultaneous connections; those beyond are closed at once (`--max-connections`).
     public var connectionLimit: Int
     /// Largest body accepted; larger ones get 413.
     public var maxBody: Int
@@ -16,9 +16,17 @@ public struct HTTPServerConfig: Sendable {
     /// clears it after every request, so it costs per request; request headers
     /// larger than about half of it are refused (431).
     public var connectionMemory: Int
+    /// Seconds a request's headers and body may take from its first byte
+    /// (the first request of a connection: from the connection's start); 0: no limit.
+    public var requestTimeout: Int
+    /// HTTPS with this certificate and key; nil: plain HTTP.
+    public var tls: HTTPTLSConfig?
 
     public init(host: String = "0.0.0.0", port: Int = 8080, threads: Int = 2, idleTimeout: Int = 30,
-                connectionLimit: Int = 4096, maxBody: Int = 65536, connectionMemory: Int = 8192) {
+                connectionLimit: Int = 1024, maxBody: Int = 65536, connectionMemory: Int = 8192,
+                requestTimeout: Int = 10, tls: HTTPTLSConfig? = nil) {
+        self.requestTimeout = requestTimeout
+        self.tls = tls
         self.host = host
         self.port = port
         self.threads = threads
@@ -26,5 +34,16 @@ public struct HTTPServerConfig: Sendable {
         self.connectionLimit = connectionLimit
         self.maxBody = maxBody
         self.connectionMemory = connectionMemory
+    }
+}
+
+/// A PEM certificate chain and its private key, for HTTPS.
+public struct HTTPTLSConfig: Sendable {
+    public var certificatePEM: String
+    public var keyPEM: String
+
+    public init(certificatePEM: String, keyPEM: String) {
+        self.certificatePEM = certificatePEM
+        self.keyPEM = keyPEM
     }
 }

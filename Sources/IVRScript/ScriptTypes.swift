@@ -58,6 +58,10 @@ public enum FallbackReason: String, Sendable, CaseIterable {
     case deadline
     /// The call's state could not be loaded or saved in time (a shared store unreachable or slow).
     case state
+    /// The call made more than `--max-steps` requests; no handler ran.
+    case maxSteps = "max_steps"
+    /// The request would have started a call while `--max-calls` calls hold state; no handler ran, no state kept.
+    case maxCalls = "max_calls"
 }
 
 /// A failed script run: why, where, and the Lua traceback when there was one.

@@ -33,6 +33,8 @@ public final class InMemoryCallStore: CallStore {
         let calls = Mutex(Calls())
     }
     private let shards: [Shard]
+    /// Records held in all shards (read without taking every shard's lock).
+    private let total = Atomic<Int>(0)
     /// Seconds of idleness after which a call is forgotten (`--state-ttl`).
     public let ttl: Double
 
@@ -65,7 +67,10 @@ public final class InMemoryCallStore: CallStore {
                 }
                 turn = .granted(entry.record)
             }
-            if expired { calls.records -= 1 }
+            if expired {
+                calls.records -= 1
+                total.subtract(1, ordering: .relaxed)
+            }
             return turn
         }
     }
@@ -82,7 +87,9 @@ public final class InMemoryCallStore: CallStore {
                 case .delete: entry.record = nil
                 case .keep: break
                 }
-                calls.records += (entry.record != nil ? 1 : 0) - (had ? 1 : 0)
+                let delta = (entry.record != nil ? 1 : 0) - (had ? 1 : 0)
+                calls.records += delta
+                if delta != 0 { total.add(delta, ordering: .relaxed) }
                 if entry.waiting.isEmpty {
                     entry.busy = false
                     remove = entry.record == nil
@@ -115,6 +122,7 @@ public final class InMemoryCallStore: CallStore {
                 }
                 let gone = before - calls.entries.count
                 calls.records -= gone
+                total.subtract(gone, ordering: .relaxed)
                 return gone
             }
         }
@@ -133,8 +141,6 @@ public final class InMemoryCallStore: CallStore {
         return versions
     }
 
-    public var count: Int {
-        shards.reduce(0) { total, shard in total + shard.calls.withLock { $0.records } }
-    }
+    public var count: Int { total.load(ordering: .relaxed) }
 }
 

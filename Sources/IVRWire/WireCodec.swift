@@ -177,11 +177,33 @@ extension WireCodec {
         guard !text.isASCIIBlank else {
             throw WireError(.missingCallID, format: format, "empty IVR_UNIQUE_ID")
         }
+        try checkCallID(text, format: format)
         return IVRRequest(method: method, format: format, fields: fields)
     }
 }
 
 extension WireCodec {
+    /// The longest `IVR_UNIQUE_ID` accepted, in bytes (Voicenter's are about 32).
+    public static let maxCallIDBytes = 128
+
+    /// Refuses an `IVR_UNIQUE_ID` over ``maxCallIDBytes`` or holding a control
+    /// character (below U+0020, or U+007F): it is a state key and is logged.
+    static func checkCallID(_ id: String, format: WireFormat) throws(WireError) {
+        var utf8 = id
+        let bad: Int? = utf8.withUTF8 { bytes -> Int? in
+            if bytes.count > maxCallIDBytes { return -1 }
+            for byte in bytes where byte < 0x20 || byte == 0x7F { return Int(byte) }
+            return nil
+        }
+        guard let bad else { return }
+        if bad < 0 {
+            throw WireError(.invalidCallID, format: format,
+                            "IVR_UNIQUE_ID is longer than \(maxCallIDBytes) bytes")
+        }
+        throw WireError(.invalidCallID, format: format,
+                        "IVR_UNIQUE_ID holds a control character (U+00\(bad < 16 ? "0" : "")\(String(bad, radix: 16, uppercase: true)))")
+    }
+
     /// The format of a body as the decoder would tell it: its first meaningful
     /// byte, else the `Content-Type` hint; nil when neither says.
     public static func sniffFormat(_ body: [UInt8], contentType: String?) -> WireFormat? {

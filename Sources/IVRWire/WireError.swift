@@ -12,6 +12,8 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownMethod
         /// `IVR_UNIQUE_ID` missing or empty.
         case missingCallID
+        /// `IVR_UNIQUE_ID` longer than ``WireCodec/maxCallIDBytes`` or holding a control character.
+        case invalidCallID
         /// The body is larger than the configured limit.
         case tooLarge
     }
@@ -33,7 +35,7 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         switch kind {
         case .malformed: return -32700
         case .missingMethod, .unknownMethod: return -32601
-        case .missingCallID: return -32602
+        case .missingCallID, .invalidCallID: return -32602
         case .tooLarge: return -32600
         }
     }

@@ -6,7 +6,9 @@ enum EnvironmentFlags {
     /// The options (taking a value) of each subcommand that the environment may set.
     static let options: [String: [String]] = [
         "serve": ["scripts", "host", "port", "threads", "script-timeout", "script-memory", "deadline",
-                  "state-ttl", "state", "state-prefix", "max-body", "language", "record", "log-format", "log-level", "idle-timeout", "reload-interval"],
+                  "state-ttl", "state", "state-prefix", "max-body", "language", "record", "log-format", "log-level", "idle-timeout", "reload-interval",
+                  "url-token", "basic-auth", "allow", "trusted-proxy", "tls-cert", "tls-key",
+                  "max-connections", "request-timeout", "max-steps", "max-calls"],
         "simulate": ["scripts", "route", "format", "did", "caller-id", "caller-name", "dtmf", "layer", "script-timeout", "script-memory", "language"],
         "check": ["scripts", "script-timeout", "script-memory", "language"],
         "test": ["filter", "script-timeout", "script-memory", "language"],

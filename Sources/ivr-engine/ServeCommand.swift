@@ -49,6 +49,26 @@ struct ServeCommand: ParsableCommand {
     var logFormat: LogFormat = .text
     @Option(name: .customLong("log-level"), help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
+    @Option(name: .customLong("url-token"), help: "Serve scripts only under POST /t/TOKEN/ and /t/TOKEN/NAME (at least 16 characters).")
+    var urlToken: String?
+    @Option(name: .customLong("basic-auth"), help: "USER:PASS every request (but GET /healthz) must send as HTTP Basic auth.")
+    var basicAuth: String?
+    @Option(help: "Comma-separated CIDRs (IPv4/IPv6) of the clients allowed; others get 403.")
+    var allow: String?
+    @Option(name: .customLong("trusted-proxy"), help: "Comma-separated CIDRs of proxies whose X-Forwarded-For names the client.")
+    var trustedProxy: String?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS only (with --tls-key).")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+    @Option(name: .customLong("max-connections"), help: "Most connections open at once; further ones are closed at once.")
+    var maxConnections: Int = 1024
+    @Option(name: .customLong("request-timeout"), help: "Seconds a request's headers and body may take from its first byte.")
+    var requestTimeout: Int = 10
+    @Option(name: .customLong("max-steps"), help: "A call's requests after its N-th GET_IVR_ACTION/IVR_LAYER_INPUT get the fallback.")
+    var maxSteps: Int = 200
+    @Option(name: .customLong("max-calls"), help: "New calls beyond this many holding state get the fallback and keep no state.")
+    var maxCalls: Int = 100_000
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
@@ -62,12 +82,61 @@ struct ServeCommand: ParsableCommand {
         guard reloadInterval >= 0 else { throw ValidationError("--reload-interval must be 0 or more") }
         guard maxBody > 0 else { throw ValidationError("--max-body must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
+        if let urlToken {
+            guard urlToken.count >= 16 else { throw ValidationError("--url-token must be at least 16 characters") }
+            guard urlToken.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?")
+                                             && $0 != UInt8(ascii: "#") && $0 != UInt8(ascii: "%") }) else {
+                throw ValidationError("--url-token must be printable ASCII without '/', '?', '#' or '%'")
+            }
+        }
+        if let basicAuth, !basicAuth.contains(":") || basicAuth.hasPrefix(":") {
+            throw ValidationError("--basic-auth must be USER:PASS")
+        }
+        if let allow, case .failure(let error) = CIDR.list(allow) { throw ValidationError("--allow: \(error)") }
+        if let trustedProxy, case .failure(let error) = CIDR.list(trustedProxy) {
+            throw ValidationError("--trusted-proxy: \(error)")
+        }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        for (flag, path) in [("--tls-cert", tlsCert), ("--tls-key", tlsKey)] {
+            if let path, !FileManager.default.isReadableFile(atPath: path) {
+                throw ValidationError("\(flag): cannot read '\(path)'")
+            }
+        }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        guard requestTimeout > 0 else { throw ValidationError("--request-timeout must be positive") }
+        guard maxSteps > 0 else { throw ValidationError("--max-steps must be positive") }
+        guard maxCalls > 0 else { throw ValidationError("--max-calls must be positive") }
+    }
+
+    /// The access policy the flags ask for (validated already).
+    private func accessPolicy() -> HTTPAccessPolicy {
+        func cidrs(_ text: String?) -> [CIDR]? {
+            guard let text, case .success(let list) = CIDR.list(text) else { return nil }
+            return list
+        }
+        return HTTPAccessPolicy(urlToken: urlToken, basicAuth: basicAuth, allow: cidrs(allow),
+                                trustedProxies: cidrs(trustedProxy) ?? [])
+    }
+
+    /// The certificate and key, read (and checked to be PEM) before listening.
+    private func tlsConfig() throws -> HTTPTLSConfig? {
+        guard let tlsCert, let tlsKey else { return nil }
+        func pem(_ flag: String, _ path: String) throws -> String {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("\(flag): cannot read '\(path)'")
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            guard text.contains("-----BEGIN ") else { throw ValidationError("\(flag): '\(path)' is not a PEM file") }
+            return text
+        }
+        return HTTPTLSConfig(certificatePEM: try pem("--tls-cert", tlsCert), keyPEM: try pem("--tls-key", tlsKey))
     }
 
     func run() throws {
         let logger = LogSetup.bootstrap(format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let config = EngineConfig(
+        let tls = try tlsConfig()
+        var config = EngineConfig(
             scriptsDirectory: scripts,
             limits: script.limits,
             deadline: .milliseconds(deadline), stateTTL: Double(stateTTL), maxBody: maxBody,
@@ -77,6 +146,8 @@ struct ServeCommand: ParsableCommand {
         case .success(let chosen): store = chosen
         case .failure(let error): throw CLIError(error.description)
         }
+        config.maxSteps = maxSteps
+        config.maxCalls = maxCalls
         let engine: Engine
         do {
             engine = try Engine(config: config, store: store, logger: logger)
@@ -89,19 +160,36 @@ struct ServeCommand: ParsableCommand {
         } catch {
             throw CLIError("--record: \(error)")
         }
+        let metrics = engine.metrics
         let server = HTTPServer(
-            config: HTTPServerConfig(host: host, port: port, threads: threads, idleTimeout: idleTimeout, maxBody: maxBody),
-            handler: EngineHTTPHandler(engine: engine, recorder: recorder))
+            config: HTTPServerConfig(host: host, port: port, threads: threads, idleTimeout: idleTimeout,
+                                     connectionLimit: maxConnections, maxBody: maxBody,
+                                     requestTimeout: requestTimeout, tls: tls),
+            handler: EngineHTTPHandler(engine: engine, recorder: recorder),
+            access: accessPolicy(),
+            onRefused: { refusal in
+                if refusal.reason == .framing {
+                    logger.warning("refused: bad HTTP framing, connection closed",
+                                   metadata: ["peer": "\(refusal.peer)", "reason": "framing", "error": "\(refusal.path)"])
+                    return
+                }
+                metrics.refused(reason: refusal.reason.rawValue)
+                var metadata: Logger.Metadata = ["peer": "\(refusal.peer)", "reason": "\(refusal.reason.rawValue)",
+                                                 "method": "\(refusal.method)", "path": "\(refusal.path)"]
+                if let proxy = refusal.proxy { metadata["proxy"] = "\(proxy)" }
+                logger.warning("refused", metadata: metadata)
+            })
         do {
             try server.start()
         } catch {
+            if error.tlsRefused { throw CLIError("--tls-cert/--tls-key: \(error.description)") }
             throw CLIError("\(error)")
         }
         logger.info("serving", metadata: ["scripts": "\(scripts)", "routes": "\(engine.routes.joined(separator: ","))",
                                           "threads": "\(threads)", "state": "\(state == "memory" ? "memory" : "redis")"])
         if !engine.ready { logger.warning("the call state store is unreachable: requests get the fallback until it answers") }
         let signals = ShutdownSignals { engine.reload(reason: "SIGHUP") }
-        FileHandle.standardOutput.write(Data("listening on http://\(host):\(server.port)\n".utf8))
+        FileHandle.standardOutput.write(Data("listening on \(tls == nil ? "http" : "https")://\(host):\(server.port)\n".utf8))
         signals.waitForShutdown()
         logger.info("shutting down: finishing requests in flight")
         server.stop(grace: .milliseconds(deadline + 2000))

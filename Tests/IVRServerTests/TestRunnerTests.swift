@@ -52,6 +52,20 @@ import Testing
         #expect(run.stdout == "2 passed, 0 failed\n")
     }
 
+    @Test func maxStepsIsAFallbackReasonOfTheHarness() throws {
+        let dir = try TestServer.makeDirectory(["main.lua": Self.menu, "main_test.lua": #"""
+            test("a call that never ends", function()
+              local c = call{}
+              c:start()
+              for i = 2, 200 do eq(c:press("1").fallback, nil) end
+              expect_fallback(c:press("1"), "max_steps")
+            end)
+            """#])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try EngineCLI.run(["test", dir])
+        #expect(run.stdout == "1 passed, 0 failed\n")
+    }
+
     @Test func failingAssertionsAreReportedWithTheirLineAndTheTestGoesOn() throws {
         let dir = try TestServer.makeDirectory(["main.lua": Self.menu, "main_test.lua": #"""
             test("wrong expectations", function()

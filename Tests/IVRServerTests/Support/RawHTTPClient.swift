@@ -71,6 +71,17 @@ final class RawHTTPClient {
         buffer += chunk[0..<n]
     }
 
+    /// Whether the server closed the connection (end of stream, or reset) within the receive timeout.
+    func isClosedByServer() -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let n = recv(fd, &byte, 1, 0)
+            if n == 0 { return true }
+            if n < 0 { return errno == ECONNRESET }
+            buffer.append(byte)
+        }
+    }
+
     /// Reads one response (Content-Length framed, as libmicrohttpd sends ours).
     func readResponse() throws -> RawResponse {
         let separator: [UInt8] = [13, 10, 13, 10]

@@ -14,17 +14,24 @@ final class TestServer: Sendable {
 
     init(scripts: [String: String], deadline: Duration = .milliseconds(3000), scriptTimeout: Duration = .milliseconds(1000),
          memoryMiB: Int = 64, stateTTL: Double = 7200, maxBody: Int = 65536, threads: Int = 2,
-         watchInterval: Duration? = nil, recorder: ExchangeRecorder? = nil, store: (any CallStore)? = nil) throws {
+         watchInterval: Duration? = nil, recorder: ExchangeRecorder? = nil, store: (any CallStore)? = nil,
+         access: HTTPAccessPolicy = HTTPAccessPolicy(), requestTimeout: Int = 10,
+         connectionLimit: Int = 1024, maxSteps: Int = 200, maxCalls: Int = 100_000,
+         onRefused: (@Sendable (HTTPRefusal) -> Void)? = nil) throws {
         directory = try TestServer.makeDirectory(scripts)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let config = EngineConfig(scriptsDirectory: directory,
+        var config = EngineConfig(scriptsDirectory: directory,
                                   limits: ScriptLimits(timeout: scriptTimeout, memoryBytes: memoryMiB << 20, language: "he"),
                                   deadline: deadline, stateTTL: stateTTL, maxBody: maxBody,
                                   watchInterval: watchInterval)
+        config.maxSteps = maxSteps
+        config.maxCalls = maxCalls
         engine = try Engine(config: config, store: store ?? InMemoryCallStore(ttl: stateTTL), logger: logger)
-        server = HTTPServer(config: HTTPServerConfig(host: "127.0.0.1", port: 0, threads: threads, idleTimeout: 10, maxBody: maxBody),
-                            handler: EngineHTTPHandler(engine: engine, recorder: recorder))
+        server = HTTPServer(config: HTTPServerConfig(host: "127.0.0.1", port: 0, threads: threads, idleTimeout: 10,
+                                                     connectionLimit: connectionLimit, maxBody: maxBody,
+                                                     requestTimeout: requestTimeout),
+                            handler: EngineHTTPHandler(engine: engine, recorder: recorder), access: access, onRefused: onRefused)
         try server.start()
     }
 
