@@ -79,7 +79,7 @@ extension Engine {
     }
 
     /// The answer of a request refused by a limit (`--max-steps`, `--max-calls`): no handler runs.
-    private func limitAnswer(_ call: CallContext, scripts: LoadedScripts, reason: FallbackReason,
+    func limitAnswer(_ call: CallContext, scripts: LoadedScripts, reason: FallbackReason,
                              _ why: String) -> (IVRReply, Outcome, String?) {
         logger.warning("limit reached: answered with the fallback",
                        metadata: ["route": "\(call.route)", "call.id": "\(call.request.callID)",

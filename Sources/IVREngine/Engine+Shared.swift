@@ -62,6 +62,11 @@ extension Engine {
         var saved = record
         if ScriptClock.now() >= deadline {
             (reply, outcome, detail) = deadlineAnswer(call, scripts: scripts)
+        } else if method != .hangupCall, record.seq > config.maxSteps {
+            // --max-steps holds across instances: call.seq counts in Redis. (--max-calls
+            // bounds the in-process table only: Redis holds its own memory.)
+            (reply, outcome, detail) = limitAnswer(call, scripts: scripts, reason: .maxSteps,
+                                                   "the call made more than \(config.maxSteps) requests")
         } else {
             let worker = worker(for: context, versions: versions)
             let result = worker.handle(call, state: record.state, bundle: scripts.bundle, deadline: deadline)

@@ -187,6 +187,20 @@ import Testing
         #expect(try Self.rec(a.port, "ttl-1", menu: "m") == "seq1 n1")
     }
 
+    @Test func maxStepsCountsAcrossInstances() throws {
+        let redis = try Self.redis()
+        let prefix = "steps\(UInt32.random(in: 0...UInt32.max)):"
+        let a = try TestServer(scripts: ["main.lua": Self.script], store: Self.store(redis, prefix: prefix), maxSteps: 3)
+        let b = try TestServer(scripts: ["main.lua": Self.script], store: Self.store(redis, prefix: prefix), maxSteps: 3)
+        #expect(try Self.rec(a.port, "s", menu: "-1") == "seq1 n1")
+        #expect(try Self.rec(b.port, "s", menu: "m") == "seq2 n2")
+        #expect(try Self.rec(a.port, "s", menu: "m") == "seq3 n3")
+        // The fourth request, on the other instance, is past --max-steps 3: the fallback, no handler.
+        let fourth = try RawHTTPClient(port: b.port).request("POST", "/", body: Wire.getAction("s", dtmf: "1", menu: "m", format: .json))
+        #expect(try Wire.parse(fourth, .json)["ACTION"] == .string("VO"))
+        #expect(b.engine.metrics.render(activeCalls: 0).contains(#"reason="max_steps""#))
+    }
+
     @Test func aRequestCostsTwoRedisRoundTrips() throws {
         let redis = try RedisTestServer()
         defer { redis.stop() }
