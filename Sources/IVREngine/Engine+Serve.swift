@@ -34,24 +34,8 @@ extension Engine {
             (reply, outcome, detail) = limitAnswer(call, scripts: scripts, reason: .maxSteps,
                                                    "the call made more than \(config.maxSteps) requests")
         } else {
-            let worker = worker(for: context, versions: versions)
-            let result = worker.handle(call, state: record.state, bundle: scripts.bundle, deadline: deadline)
-            switch (method, result.outcome) {
-            case (.hangupCall, .success):
-                reply = .status(0)
-            case (.hangupCall, .failure(let failure)):
-                log(failure, call: call, context: context, what: "on_hangup failed")
-                reply = .status(0)
-                detail = failure.message
-            case (_, .success(let action?)):
-                reply = .action(action, status: 0)
-                saved.state = result.state
-            case (_, .success(nil)), (_, .failure):
-                var failure = ScriptFailure(reason: .invalidAction, message: "the handler returned no action")
-                if case .failure(let why) = result.outcome { failure = why }
-                (reply, outcome, detail) = fallback(for: failure, call: call, state: record.state, worker: worker,
-                                                    scripts: scripts, deadline: deadline, context: context)
-            }
+            (reply, outcome, detail) = runHandler(call, record: record, saved: &saved, scripts: scripts,
+                                                  versions: versions, deadline: deadline, context: context)
         }
         let change: CallChange
         if method == .hangupCall {
@@ -76,6 +60,30 @@ extension Engine {
             retry.completion(result)
         }
         if let (waiter, record) = next { grant(waiter, record, context: context) }
+    }
+
+    /// Runs the call's handler on this thread's Lua state: its reply, or the
+    /// fallback path's. `saved.state` takes the handler's state only when it succeeded.
+    func runHandler(_ call: CallContext, record: CallRecord, saved: inout CallRecord, scripts: LoadedScripts,
+                    versions: ScriptVersions, deadline: Int64,
+                    context: ThreadContext) -> (IVRReply, Outcome, String?) {
+        let worker = worker(for: context, versions: versions)
+        let result = worker.handle(call, state: record.state, bundle: scripts.bundle, deadline: deadline)
+        switch (call.request.method, result.outcome) {
+        case (.hangupCall, .success):
+            return (.status(0), .ok, nil)
+        case (.hangupCall, .failure(let failure)):
+            log(failure, call: call, context: context, what: "on_hangup failed")
+            return (.status(0), .ok, failure.message)
+        case (_, .success(let action?)):
+            saved.state = result.state
+            return (.action(action, status: 0), .ok, nil)
+        case (_, .success(nil)), (_, .failure):
+            var failure = ScriptFailure(reason: .invalidAction, message: "the handler returned no action")
+            if case .failure(let why) = result.outcome { failure = why }
+            return fallback(for: failure, call: call, state: record.state, worker: worker,
+                            scripts: scripts, deadline: deadline, context: context)
+        }
     }
 
     /// The answer of a request refused by a limit (`--max-steps`, `--max-calls`): no handler runs.

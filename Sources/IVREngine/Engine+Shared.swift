@@ -68,24 +68,8 @@ extension Engine {
             (reply, outcome, detail) = limitAnswer(call, scripts: scripts, reason: .maxSteps,
                                                    "the call made more than \(config.maxSteps) requests")
         } else {
-            let worker = worker(for: context, versions: versions)
-            let result = worker.handle(call, state: record.state, bundle: scripts.bundle, deadline: deadline)
-            switch (method, result.outcome) {
-            case (.hangupCall, .success):
-                reply = .status(0)
-            case (.hangupCall, .failure(let failure)):
-                log(failure, call: call, context: context, what: "on_hangup failed")
-                reply = .status(0)
-                detail = failure.message
-            case (_, .success(let action?)):
-                reply = .action(action, status: 0)
-                saved.state = result.state
-            case (_, .success(nil)), (_, .failure):
-                var failure = ScriptFailure(reason: .invalidAction, message: "the handler returned no action")
-                if case .failure(let why) = result.outcome { failure = why }
-                (reply, outcome, detail) = fallback(for: failure, call: call, state: record.state, worker: worker,
-                                                    scripts: scripts, deadline: deadline, context: context)
-            }
+            (reply, outcome, detail) = runHandler(call, record: record, saved: &saved, scripts: scripts,
+                                                  versions: versions, deadline: deadline, context: context)
         }
         let change: CallChange
         if method == .hangupCall {
