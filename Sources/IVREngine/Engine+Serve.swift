@@ -22,17 +22,10 @@ extension Engine {
         var detail: String?
         var saved = record  // on the fallback path the state stays as it was; the request still counts
         var keepNothing = false
-        if ScriptClock.now() >= deadline {
-            // It waited behind an earlier request of its call until its own deadline.
-            (reply, outcome, detail) = deadlineAnswer(call, scripts: scripts)
-        } else if method != .hangupCall, existing == nil, store.count >= config.maxCalls {
-            // A new call while the table is full: answered, not remembered.
-            (reply, outcome, detail) = limitAnswer(call, scripts: scripts, reason: .maxCalls,
-                                                   "\(config.maxCalls) calls already hold state")
-            keepNothing = true
-        } else if method != .hangupCall, record.seq > config.maxSteps {
-            (reply, outcome, detail) = limitAnswer(call, scripts: scripts, reason: .maxSteps,
-                                                   "the call made more than \(config.maxSteps) requests")
+        if let refused = answerWithoutHandler(call, newCall: existing == nil, capCalls: true, scripts: scripts,
+                                              deadline: deadline) {
+            (reply, outcome, detail) = (refused.reply, refused.outcome, refused.detail)
+            keepNothing = refused.keepNothing
         } else {
             (reply, outcome, detail) = runHandler(call, record: record, saved: &saved, scripts: scripts,
                                                   versions: versions, deadline: deadline, context: context)
@@ -84,6 +77,34 @@ extension Engine {
             return fallback(for: failure, call: call, state: record.state, worker: worker,
                             scripts: scripts, deadline: deadline, context: context)
         }
+    }
+
+    /// The answer of a request that must not reach its handler, or nil: its
+    /// deadline passed while it waited, or a limit (`--max-steps`; `--max-calls`
+    /// when `capCalls`, for the in-process table) refuses it. `keepNothing`: a
+    /// refused new call leaves no state.
+    func answerWithoutHandler(_ call: CallContext, newCall: Bool, capCalls: Bool, scripts: LoadedScripts,
+                              deadline: Int64)
+        -> (reply: IVRReply, outcome: Outcome, detail: String?, keepNothing: Bool)? {
+        let method = call.request.method
+        if ScriptClock.now() >= deadline {
+            // It waited behind an earlier request of its call until its own deadline.
+            let (reply, outcome, detail) = deadlineAnswer(call, scripts: scripts)
+            return (reply, outcome, detail, false)
+        }
+        guard method != .hangupCall else { return nil }
+        if capCalls, newCall, store.count >= config.maxCalls {
+            // A new call while the table is full: answered, not remembered.
+            let (reply, outcome, detail) = limitAnswer(call, scripts: scripts, reason: .maxCalls,
+                                                       "\(config.maxCalls) calls already hold state")
+            return (reply, outcome, detail, true)
+        }
+        if call.seq > config.maxSteps {
+            let (reply, outcome, detail) = limitAnswer(call, scripts: scripts, reason: .maxSteps,
+                                                       "the call made more than \(config.maxSteps) requests")
+            return (reply, outcome, detail, false)
+        }
+        return nil
     }
 
     /// The answer of a request refused by a limit (`--max-steps`, `--max-calls`): no handler runs.

@@ -60,13 +60,11 @@ extension Engine {
         var outcome = Outcome.ok
         var detail: String?
         var saved = record
-        if ScriptClock.now() >= deadline {
-            (reply, outcome, detail) = deadlineAnswer(call, scripts: scripts)
-        } else if method != .hangupCall, record.seq > config.maxSteps {
-            // --max-steps holds across instances: call.seq counts in Redis. (--max-calls
-            // bounds the in-process table only: Redis holds its own memory.)
-            (reply, outcome, detail) = limitAnswer(call, scripts: scripts, reason: .maxSteps,
-                                                   "the call made more than \(config.maxSteps) requests")
+        // --max-steps holds across instances (call.seq counts in Redis); --max-calls
+        // bounds the in-process table only: Redis holds its own memory.
+        if let refused = answerWithoutHandler(call, newCall: existing == nil, capCalls: false, scripts: scripts,
+                                              deadline: deadline) {
+            (reply, outcome, detail) = (refused.reply, refused.outcome, refused.detail)
         } else {
             (reply, outcome, detail) = runHandler(call, record: record, saved: &saved, scripts: scripts,
                                                   versions: versions, deadline: deadline, context: context)
