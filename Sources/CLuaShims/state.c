@@ -213,7 +213,7 @@ int ivr_state_encode(lua_State *L, int idx, const uint8_t **bytes, size_t *lengt
     lua_pushnil(L);
     if (lua_next(L, idx) == 0) return 0;
     lua_pop(L, 2);
-    if (!lua_checkstack(L, 8)) return -1;
+    if (!lua_checkstack(L, 8)) return 2;      /* no room even for a message */
     lua_pushnil(L);
     writer w = { .c = c, .failed = 0, .error_slot = lua_gettop(L) };
     if (!put_byte(&w, 1)) fail(L, &w, 0, "out of memory writing call.state");

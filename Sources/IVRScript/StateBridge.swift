@@ -46,6 +46,8 @@ extension LuaState {
             let message = string(at: -1) ?? "call.state cannot be kept"
             pop()
             throw StateError(message: message)
+        case 2:
+            throw StateError(message: "call.state cannot be kept: the Lua stack is full")
         default:
             throw StateError(message: "call.state must be a table, got \(describe(at: i))")
         }

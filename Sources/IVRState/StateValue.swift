@@ -53,6 +53,7 @@ public struct StateTable: Sendable, Equatable {
         set { encoded = StateCoding.encode(newValue) }
     }
 
+    /// No entries: no bytes, or a version byte and a zero count (5 bytes; one entry takes at least 7).
     public var isEmpty: Bool { encoded.count <= 5 }
 
     /// The value under a text key.

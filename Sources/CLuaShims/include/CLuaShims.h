@@ -168,8 +168,8 @@ void ivr_push_function_where(lua_State *L, int idx);
 /* call.state in its stored form (state.c; the format is IVRState's StateCoding).
    ivr_state_encode writes the table at idx: 0 with *bytes and *length set (valid
    until the next call on this state; length 0 for an empty table), 1 with the
-   error message pushed ("call.state.a.b: a function cannot be kept"), -1 if
-   the value is not a table. ivr_state_push pushes a new table from the bytes:
+   error message pushed ("call.state.a.b: a function cannot be kept"), 2 when
+   the Lua stack has no room left (nothing pushed), -1 if the value is not a table. ivr_state_push pushes a new table from the bytes:
    0, or -1 (an empty table pushed) if they are malformed. */
 int ivr_state_encode(lua_State *L, int idx, const uint8_t **bytes, size_t *length);
 int ivr_state_push(lua_State *L, const uint8_t *bytes, size_t length);
