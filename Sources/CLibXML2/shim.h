@@ -18,7 +18,7 @@
 
 /*
  * Parses a copy of `buffer` followed by IVR_XML_PADDING blanks with
- * xmlCtxtReadMemory, for the SAX2 handlers installed on `ctxt` (which build
+ * xmlCtxtReadMemory, for the SAX handlers installed on `ctxt` (which build
  * no tree: no document is returned). -1 when the copy cannot be made; the
  * outcome is in `ctxt` (wellFormed, errNo, lastError).
  *

@@ -21,7 +21,7 @@ enum LibXML {
         XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
         | XML_PARSE_NOCDATA.rawValue | XML_PARSE_IGNORE_ENC.rawValue)
 
-    /// Parses `body` with libxml2, feeding its SAX2 events to `builder`; no tree is built.
+    /// Parses `body` with libxml2, feeding its SAX events to `builder`; no tree is built.
     ///
     /// Throws when the body is not well-formed XML (libxml2's message, with its
     /// line) or holds a DTD (`<!DOCTYPE ...>`, refused as soon as it is read).

@@ -1,4 +1,9 @@
 internal import CLibXML2
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The elements XML-RPC knows, told apart by local name (a namespace prefix is
 /// ignored: Apache's `ex:i8` is `i8`).
@@ -66,7 +71,7 @@ enum XMLRPCTag: UInt8 {
     }
 }
 
-/// Assembles a `<methodCall>` or `<methodResponse>` from libxml2's SAX2 events,
+/// Assembles a `<methodCall>` or `<methodResponse>` from libxml2's SAX events,
 /// with an explicit stack of open elements: no tree is built, nothing recurses.
 ///
 /// Each open element has a ``Frame``: `current` for the innermost, `parents`
@@ -131,6 +136,11 @@ struct XMLRPCBuilder {
     private var members: [WireMember] = []
     /// The names of the open members that have one, outermost first.
     private var names: [String] = []
+    /// Open elements, skipped ones included.
+    private var depth = 0
+    /// The namespace prefixes declared by open elements (`xmlns:PREFIX`), with
+    /// the depth of the element declaring each.
+    private var declaredPrefixes: [(name: [UInt8], depth: Int)] = []
     /// Open `<struct>`s and `<array>`s.
     private var nesting = 0
     /// Open elements whose content is ignored (inside `<nil>`, after a failure...).
@@ -156,12 +166,50 @@ struct XMLRPCBuilder {
     /// A start tag. `undeclaredPrefix`: the element's namespace prefix when no
     /// namespace is declared for it; the element is then `prefix:name`, which
     /// XML-RPC does not know (as in libxml2's tree).
-    mutating func startElement(_ localName: UnsafePointer<xmlChar>, undeclaredPrefix: UnsafePointer<xmlChar>?) {
-        let tag = undeclaredPrefix == nil ? XMLRPCTag(localName) : .other
+    /// A start tag as libxml2's SAX1 reports it: the qualified name (`prefix:local`
+    /// or `local`) and the attributes (name, value, name, value, ..., NULL).
+    ///
+    /// Namespaces are followed only as far as XML-RPC needs: an `xmlns:PREFIX`
+    /// attribute declares PREFIX for the element and its content, and an
+    /// element named with a declared prefix is known by its local name (Apache's
+    /// `ex:i8` is `i8`); with an undeclared one it is `prefix:local`, which
+    /// XML-RPC does not know (as libxml2's namespace-aware parsers see it).
+    mutating func startElement(qualifiedName: UnsafePointer<xmlChar>, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        depth += 1
+        if let attributes { declarePrefixes(attributes) }
+        var colon = 0
+        while qualifiedName[colon] != 0 && qualifiedName[colon] != UInt8(ascii: ":") { colon += 1 }
+        guard qualifiedName[colon] != 0 else {
+            return startElement(qualifiedName, undeclaredPrefix: false, qualifiedName: qualifiedName)
+        }
+        let declared = declaredPrefixes.contains { prefix in
+            guard prefix.name.count == colon else { return false }
+            for i in 0..<colon where prefix.name[i] != qualifiedName[i] { return false }
+            return true
+        }
+        startElement(qualifiedName + colon + 1, undeclaredPrefix: !declared, qualifiedName: qualifiedName)
+    }
+
+    /// Records the `xmlns:PREFIX` declarations among a start tag's attributes.
+    private mutating func declarePrefixes(_ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>) {
+        var i = 0
+        while let name = attributes[i] {
+            // "xmlns:" and at least one byte of prefix.
+            if name[0] == UInt8(ascii: "x"), name[1] == UInt8(ascii: "m"), name[2] == UInt8(ascii: "l"),
+               name[3] == UInt8(ascii: "n"), name[4] == UInt8(ascii: "s"), name[5] == UInt8(ascii: ":"), name[6] != 0 {
+                let prefix = UnsafeBufferPointer(start: name + 6, count: strlen(UnsafeRawPointer(name + 6).assumingMemoryBound(to: CChar.self)))
+                declaredPrefixes.append((Array(prefix), depth))
+            }
+            i += 2
+        }
+    }
+
+    private mutating func startElement(_ localName: UnsafePointer<xmlChar>, undeclaredPrefix: Bool, qualifiedName: UnsafePointer<xmlChar>) {
+        let tag = undeclaredPrefix ? .other : XMLRPCTag(localName)
         if skipped > 0 || failure != nil { return startSkipped(tag) }
         /// The element's name, for messages.
         func name() -> String {
-            undeclaredPrefix.map { "\(String(cString: $0)):\(String(cString: localName))" } ?? String(cString: localName)
+            String(cString: undeclaredPrefix ? qualifiedName : localName)
         }
         current.children += 1
         switch current.kind {
@@ -257,6 +305,8 @@ struct XMLRPCBuilder {
 
     /// An end tag; true when it closes the root element.
     mutating func endElement() -> Bool {
+        while let last = declaredPrefixes.last, last.depth == depth { declaredPrefixes.removeLast() }
+        depth -= 1
         if skipped > 0 {
             skipped -= 1
             if capturingName && skipped == 0 {
@@ -463,7 +513,7 @@ struct XMLRPCBuilder {
 
 // MARK: libxml2 callbacks
 
-/// The SAX2 handler table XML-RPC parses with: only elements and character
+/// The SAX handler table (SAX1: see ``install(on:)``) XML-RPC parses with: only elements and character
 /// data reach ``XMLRPCBuilder``.
 ///
 /// Every other handler is NULL: no document or node is ever allocated (no
@@ -476,13 +526,15 @@ enum XMLRPCSAX {
     static func install(on context: xmlParserCtxtPtr) {
         guard let sax = context.pointee.sax else { return }
         sax.pointee = xmlSAXHandler()
-        sax.pointee.initialized = XML_SAX2_MAGIC
-        sax.pointee.startElementNs = { context, localName, prefix, uri, _, _, _, _, _ in
-            guard let localName else { return }
-            let undeclaredPrefix = uri == nil ? prefix : nil
-            XMLRPCSAX.withBuilder(context) { $0.startElement(localName, undeclaredPrefix: undeclaredPrefix) }
+        // SAX1: libxml2's plain start and end tags, without its namespace
+        // machinery (about a fifth of a request's parse); prefixes are handled
+        // by ``XMLRPCBuilder/startElement(qualifiedName:attributes:)``.
+        sax.pointee.initialized = 1
+        sax.pointee.startElement = { context, name, attributes in
+            guard let name else { return }
+            XMLRPCSAX.withBuilder(context) { $0.startElement(qualifiedName: name, attributes: attributes) }
         }
-        sax.pointee.endElementNs = { context, _, _, _ in
+        sax.pointee.endElement = { context, _ in
             var rootClosed = false
             XMLRPCSAX.withBuilder(context) { rootClosed = $0.endElement() }
             // Only blanks left: the parse is over, whatever libxml2 would make of the padding.

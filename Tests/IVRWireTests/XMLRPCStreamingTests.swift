@@ -161,6 +161,22 @@ struct XMLRPCStreamingTests {
         #expect(try parseCall(defaultNamespace).methodName == "M")
     }
 
+    @Test func namespacePrefixesAreScoped() throws {
+        // Declared on an ancestor: in scope for its whole content.
+        let inner = "<methodResponse><params><param xmlns:ex=\"urn:x\"><value><ex:i8>5</ex:i8></value></param></params></methodResponse>"
+        #expect(try parseResponse(inner) == .int(5))
+        // Declared on the element itself.
+        #expect(try parseResponse(Self.response("<value><ex:i8 xmlns:ex=\"urn:x\">6</ex:i8></value>")) == .int(6))
+        // Declared on a sibling that has closed: out of scope again.
+        let sibling = wireError {
+            try parseResponse(Self.response("<value><struct><member xmlns:ex=\"urn:x\"><name>A</name><value><ex:i8>1</ex:i8></value></member><member><name>B</name><value><ex:i8>2</ex:i8></value></member></struct></value>"))
+        }
+        #expect(sibling?.message == "malformed XML-RPC: unknown type <ex:i8> in member 'B'")
+        // Another prefix than the one declared.
+        let other = wireError { try parseResponse(Self.response("<value xmlns:ex=\"urn:x\"><ax:i8>5</ax:i8></value>")) }
+        #expect(other?.message == "malformed XML-RPC: unknown type <ax:i8>")
+    }
+
     @Test func attributesAreIgnored() throws {
         let xml = "<methodCall id=\"1\"><methodName a=\"&lt;\">M</methodName><params x=\"y\"><param><value t=\"1\"><string z=\"\">s</string></value></param></params></methodCall>"
         let call = try parseCall(xml)
