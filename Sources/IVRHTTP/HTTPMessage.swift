@@ -11,22 +11,30 @@ public struct HTTPRequest: Sendable {
     public var notFound = false
 
     public init(method: String, path: String, contentType: String? = nil, body: [UInt8] = []) {
+        self.init(method: method, normalizedPath: HTTPRequest.normalize(path), contentType: contentType, body: body)
+    }
+
+    /// A request whose path is already ``normalize(_:)``d (the server's: normalized once, at its first callback).
+    init(method: String, normalizedPath: String, contentType: String?, body: [UInt8]) {
         self.method = method
-        self.path = HTTPRequest.normalize(path)
+        self.path = normalizedPath
         self.contentType = contentType
         self.body = body
     }
 
-    /// Strips the query string and one trailing slash: `/main/?x=1` is `/main`.
+    /// Strips the query string and trailing slashes: `/main/?x=1` is `/main`.
     public static func normalize(_ raw: String) -> String {
-        let utf8 = raw.utf8
-        var end = utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? utf8.endIndex
-        while utf8.distance(from: utf8.startIndex, to: end) > 1, utf8[utf8.index(before: end)] == UInt8(ascii: "/") {
-            end = utf8.index(before: end)
+        var raw = raw
+        let end = raw.withUTF8 { bytes -> Int in
+            var end = 0
+            while end < bytes.count, bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") { end += 1 }
+            while end > 1, bytes[end - 1] == UInt8(ascii: "/") { end -= 1 }
+            return end
         }
-        if end == utf8.startIndex { return "/" }
-        if end == utf8.endIndex { return raw }
-        return String(raw[..<end])
+        if end == 0 { return "/" }
+        if end == raw.utf8.count { return raw }
+        // Cut before an ASCII byte: still valid UTF-8.
+        return String(decoding: raw.utf8.prefix(end), as: UTF8.self)
     }
 }
 

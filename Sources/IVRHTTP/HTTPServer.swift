@@ -165,6 +165,20 @@ final class RefusedCounts: Sendable {
     }
 }
 
+/// The text of a method or header value; the usual ones are literals (nothing
+/// to allocate, copy or count references of), others are copied.
+private func commonText(_ text: UnsafePointer<CChar>) -> String {
+    switch UInt8(bitPattern: text[0]) {
+    case UInt8(ascii: "P") where strcmp(text, "POST") == 0: "POST"
+    case UInt8(ascii: "G") where strcmp(text, "GET") == 0: "GET"
+    case UInt8(ascii: "a") where strcmp(text, "application/json") == 0: "application/json"
+    case UInt8(ascii: "a") where strcmp(text, "application/json; charset=utf-8") == 0: "application/json; charset=utf-8"
+    case UInt8(ascii: "t") where strcmp(text, "text/xml") == 0: "text/xml"
+    case UInt8(ascii: "t") where strcmp(text, "text/xml; charset=utf-8") == 0: "text/xml; charset=utf-8"
+    default: String(cString: text)
+    }
+}
+
 private func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
     guard let text else { return body(nil) }
     return text.withCString { body($0) }
@@ -250,7 +264,7 @@ extension HTTPServer {
         if exchange.tooLarge {
             return queue(connection, tooLargeResponse())
         }
-        var request = HTTPRequest(method: exchange.method, path: exchange.path,
+        var request = HTTPRequest(method: exchange.method, normalizedPath: exchange.path,
                                   contentType: exchange.contentType, body: exchange.body)
         request.notFound = exchange.notFound
         exchange.body = []
@@ -282,9 +296,9 @@ extension HTTPServer {
                 return refuse(connection, response, context: context)
             }
         }
-        let contentType = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Type").map { String(cString: $0) }
+        let contentType = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Type").map(commonText)
         let exchange = Exchange(responder: HTTPResponder(connection: connection),
-                                method: method.map { String(cString: $0) } ?? "",
+                                method: method.map(commonText) ?? "",
                                 path: path,
                                 contentType: contentType)
         exchange.notFound = notFound

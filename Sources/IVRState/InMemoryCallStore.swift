@@ -23,8 +23,21 @@ public final class InMemoryCallStore: CallStore {
         var busy = false
         var waiting: [any CallTurnWaiter] = []
     }
+    /// A call's id with its hash, hashed once per store operation: the shard
+    /// and the dictionary slot both come from it. (Swift's seeded hash: ids an
+    /// attacker picks do not pile up in one shard or slot.)
+    private struct CallKey: Hashable {
+        let id: String
+        let hash: Int
+        init(_ id: String) {
+            self.id = id
+            self.hash = id.hashValue
+        }
+        static func == (a: CallKey, b: CallKey) -> Bool { a.hash == b.hash && a.id == b.id }
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    }
     private struct Calls {
-        var entries: [String: Entry] = [:]
+        var entries: [CallKey: Entry] = [:]
         /// Entries holding a record (the live calls).
         var records = 0
     }
@@ -43,19 +56,19 @@ public final class InMemoryCallStore: CallStore {
         self.shards = (0..<max(1, shardCount)).map { _ in Shard() }
     }
 
-    private func shard(_ callID: String) -> Shard {
-        var h: UInt64 = 1469598103934665603
-        for b in callID.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
-        return shards[Int(h % UInt64(shards.count))]
+    private func shard(_ key: CallKey) -> Shard {
+        // The high bits: the dictionary inside the shard re-hashes the whole value anyway.
+        shards[Int(UInt64(UInt(bitPattern: key.hash) >> 32) % UInt64(shards.count))]
     }
 
     public func beginTurn(_ callID: String, now: Double, waiter: () -> any CallTurnWaiter) -> CallTurn {
         let ttl = self.ttl
-        return shard(callID).calls.withLock { calls in
+        let key = CallKey(callID)
+        return shard(key).calls.withLock { calls in
             var turn = CallTurn.queued
             var expired = false
             // One hash of the key: the entry is created in place when absent.
-            Self.mutate(&calls.entries[callID, default: Entry()]) { entry in
+            Self.mutate(&calls.entries[key, default: Entry()]) { entry in
                 if entry.busy {
                     entry.waiting.append(waiter())
                     return
@@ -76,8 +89,9 @@ public final class InMemoryCallStore: CallStore {
     }
 
     public func endTurn(_ callID: String, _ change: CallChange, now: Double) -> (any CallTurnWaiter, CallRecord?)? {
-        shard(callID).calls.withLock { calls in
-            guard let i = calls.entries.index(forKey: callID) else { return nil }
+        let key = CallKey(callID)
+        return shard(key).calls.withLock { calls in
+            guard let i = calls.entries.index(forKey: key) else { return nil }
             var next: (any CallTurnWaiter, CallRecord?)?
             var remove = false
             Self.mutate(&calls.entries.values[i]) { entry in
@@ -105,8 +119,9 @@ public final class InMemoryCallStore: CallStore {
     private static func mutate(_ entry: inout Entry, _ body: (inout Entry) -> Void) { body(&entry) }
 
     public func load(_ callID: String, now: Double) -> CallRecord? {
-        shard(callID).calls.withLock { calls in
-            guard let record = calls.entries[callID]?.record, now - record.lastSeen <= ttl else { return nil }
+        let key = CallKey(callID)
+        return shard(key).calls.withLock { calls in
+            guard let record = calls.entries[key]?.record, now - record.lastSeen <= ttl else { return nil }
             return record
         }
     }

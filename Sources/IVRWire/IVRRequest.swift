@@ -126,19 +126,24 @@ public struct RequestFields: Sendable, Sequence, ExpressibleByDictionaryLiteral 
         self.members = unique
     }
 
-    /// Whether no name appears twice in a short list (compared pairwise: no hashing).
+    /// Whether no name appears twice in a short list (compared pairwise: no
+    /// hashing; names of different lengths are not compared at all).
     private static func namesAreUnique(_ members: [WireMember]) -> Bool {
-        var i = members.startIndex
-        while i < members.endIndex {
-            let name = members[i].name
-            var j = i + 1
-            while j < members.endIndex {
-                if members[j].name == name { return false }
-                j += 1
+        // Each name's length (its low byte: only a filter), for at most 32 names.
+        var lengths: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &lengths) { raw in
+            let count = members.count
+            guard count <= raw.count else { return false }
+            for i in 0..<count { raw[i] = UInt8(truncatingIfNeeded: members[i].name.utf8.count) }
+            for i in 0..<count {
+                var j = i + 1
+                while j < count {
+                    if raw[j] == raw[i], members[j].name == members[i].name { return false }
+                    j += 1
+                }
             }
-            i += 1
+            return true
         }
-        return true
     }
 
     public init(_ dictionary: [String: WireValue]) {
