@@ -87,3 +87,103 @@ enum UTF8Validation {
         return true
     }
 }
+
+/// The encoders' output buffer: growable, one capacity check per write and no
+/// array bookkeeping per append (appending to a `[UInt8]` checks its
+/// uniqueness and capacity each time, which was a third of encoding a reply).
+///
+/// Owned by the one encode call that makes it (noncopyable: its memory has
+/// exactly one owner); ``finish()`` hands the bytes over as an array, and the
+/// buffer is freed when the writer ends, whichever way.
+struct ByteWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = Swift.max(16, capacity)
+        self.base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    private mutating func reserve(_ n: Int) {
+        if n > capacity &- count { grow(n) }
+    }
+
+    @inline(never)
+    private mutating func grow(_ n: Int) {
+        let needed = count + n
+        var newCapacity = capacity
+        while newCapacity < needed { newCapacity *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        bigger.initialize(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        (base + count).initialize(from: start, count: bytes.count)
+        count += bytes.count
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        append(bytes.bindMemory(to: UInt8.self))
+    }
+
+    /// Appends the bytes of a literal.
+    @inline(__always)
+    mutating func appendLiteral(_ literal: StaticString) {
+        literal.withUTF8Buffer { append($0) }
+    }
+
+    /// Appends the UTF-8 of `text` as it is (no escaping).
+    @inline(__always)
+    mutating func appendRaw(_ text: String) {
+        var text = text
+        text.withUTF8 { append($0) }
+    }
+
+    /// Appends the decimal text of `value`.
+    mutating func appendDecimal(_ value: Int64) {
+        if value < 0 { append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        if magnitude < 10 {  // the common case: a status or a small count
+            append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: Int64's 19 digits fit
+        Swift.withUnsafeMutableBytes(of: &digits) { raw in
+            var at = raw.count
+            repeat {
+                at -= 1
+                raw[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            append(UnsafeRawBufferPointer(rebasing: raw[at...]))
+        }
+    }
+
+    /// Appends the shortest text that reads back as `value`; finite values only.
+    mutating func appendFiniteDouble(_ value: Double) {
+        appendRaw(value.description)
+    }
+
+    /// The bytes written, as an array; the buffer goes with the writer.
+    consuming func finish() -> [UInt8] {
+        [UInt8](UnsafeBufferPointer(start: base, count: count))
+    }
+}

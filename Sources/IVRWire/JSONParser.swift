@@ -114,7 +114,7 @@ struct JSONParser {
                 if pos < end && isIdentifierByte(p[pos]) { throw fail("object keys must be quoted strings") }
                 throw unexpected("where an object key was expected")
             }
-            let key = try parseString()
+            let key = try parseKey()
             skipWhitespace()
             guard pos < end, p[pos] == UInt8(ascii: ":") else { throw unexpected("where ':' was expected") }
             pos += 1
@@ -210,6 +210,48 @@ struct JSONParser {
     }
 
     // MARK: Strings
+
+    /// Parses an object key at `pos` (on its opening quote): a name of
+    /// Voicenter's requests is the literal (no string is made, and comparing it
+    /// with the literal later is a compare of two words); any other as ``parseString()``.
+    mutating func parseKey() throws(WireError) -> String {
+        let start = pos + 1
+        var i = start
+        while i < end, p[i] != UInt8(ascii: "\""), p[i] != UInt8(ascii: "\\"), p[i] >= 0x20, p[i] < 0x80 { i += 1 }
+        if i < end, p[i] == UInt8(ascii: "\""), let known = Self.knownKey(p + start, i - start) {
+            pos = i + 1
+            return known
+        }
+        return try parseString()
+    }
+
+    /// The literal for the name at `name` if it is one of a request's usual keys.
+    @inline(__always)
+    static func knownKey(_ name: UnsafePointer<UInt8>, _ count: Int) -> String? {
+        @inline(__always)
+        func matches(_ literal: StaticString) -> Bool {
+            literal.withUTF8Buffer { bytes in
+                for j in 0..<count where bytes[j] != name[j] { return false }
+                return true
+            }
+        }
+        switch count {
+        case 3: return matches("DID") ? "DID" : nil
+        case 4:
+            if matches("DATA") { return "DATA" }
+            if matches("DTMF") { return "DTMF" }
+            if matches("MENU") { return "MENU" }
+            return nil
+        case 6: return matches("METHOD") ? "METHOD" : nil
+        case 9: return matches("CALLER_ID") ? "CALLER_ID" : nil
+        case 11: return matches("CALLER_NAME") ? "CALLER_NAME" : nil
+        case 13:
+            if matches("IVR_UNIQUE_ID") { return "IVR_UNIQUE_ID" }
+            if matches("PREVIOUS_MENU") { return "PREVIOUS_MENU" }
+            return nil
+        default: return nil
+        }
+    }
 
     /// Parses a string literal at `pos` (on its opening quote).
     mutating func parseString() throws(WireError) -> String {

@@ -5,14 +5,13 @@ extension JSON {
     ///
     /// JSON has no NaN or infinity: a non-finite double is written as `null`.
     public static func encode(_ value: WireValue) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(512)
+        var out = ByteWriter(capacity: 512)
         append(value, to: &out)
-        return out
+        return out.finish()
     }
 
     /// Appends the JSON text of `value` to `out`.
-    static func append(_ value: WireValue, to out: inout [UInt8]) {
+    static func append(_ value: WireValue, to out: inout ByteWriter) {
         switch value {
         case .string(let s):
             appendString(s, to: &out)
@@ -46,18 +45,25 @@ extension JSON {
     /// Appends `s` as a JSON string literal: quoted, with `"`, `\` and control
     /// characters escaped (`\n \r \t \b \f`, else `\u00XX`), everything else raw.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
+        var writer = ByteWriter(capacity: s.utf8.count + 16)
+        appendString(s, to: &writer)
+        out.append(contentsOf: writer.finish())
+    }
+
+    /// ``appendString(_:to:)`` into an encoder's buffer.
+    static func appendString(_ s: String, to out: inout ByteWriter) {
         var s = s
         s.withUTF8 { appendString(utf8: $0, to: &out) }
     }
 
     /// ``appendString(_:to:)`` over UTF-8 bytes.
-    static func appendString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    static func appendString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter) {
         out.append(UInt8(ascii: "\""))
         var runStart = 0
         for i in 0..<bytes.count {
             let b = bytes[i]
             if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") { continue }
-            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            if runStart < i { out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
             runStart = i + 1
             out.append(UInt8(ascii: "\\"))
             switch b {
@@ -73,7 +79,7 @@ extension JSON {
                 out.append(hexDigit(b & 0x0F))
             }
         }
-        if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+        if runStart < bytes.count { out.append(UnsafeBufferPointer(rebasing: bytes[runStart...])) }
         out.append(UInt8(ascii: "\""))
     }
 
@@ -88,8 +94,7 @@ extension JSON {
     /// byte for byte, without building that value first: the reply's own keys
     /// and the schema's field names are plain ASCII and written as they are.
     static func encode(_ reply: IVRReply) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(512)  // a MENU reply with its defaults is about 300 bytes
+        var out = ByteWriter(capacity: 512)  // a MENU reply with its defaults is about 300 bytes
         switch reply {
         case .status(let status):
             out.appendLiteral("{\"STATUS\":")
@@ -124,13 +129,13 @@ extension JSON {
             }
         }
         out.append(UInt8(ascii: "}"))
-        return out
+        return out.finish()
     }
 
     /// A schema name (ASCII letters, digits and `_`: nothing to escape), quoted.
-    private static func appendKnownName(_ name: String, to out: inout [UInt8]) {
+    private static func appendKnownName(_ name: String, to out: inout ByteWriter) {
         out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: name.utf8)
+        out.appendRaw(name)
         out.append(UInt8(ascii: "\""))
     }
 }

@@ -6,32 +6,29 @@ extension XMLRPC {
     /// HANGUP_CALL example sends a 64-bit epoch as `<int>`, and `<i8>` is an
     /// extension its parser may not know.
     public static func encodeResponse(_ value: WireValue) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(1024)
+        var out = ByteWriter(capacity: 1024)
         out.appendLiteral("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<methodResponse><params><param>")
         append(value, to: &out)
         out.appendLiteral("</param></params></methodResponse>\n")
-        return out
+        return out.finish()
     }
 
     /// Encodes a `<methodResponse>` with a `<fault>`: `faultCode` as `<int>`,
     /// `faultString` as `<string>`.
     public static func encodeFault(code: Int64, message: String) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256 + message.utf8.count)
+        var out = ByteWriter(capacity: 256 + message.utf8.count)
         out.appendLiteral("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<methodResponse><fault><value><struct>")
         out.appendLiteral("<member><name>faultCode</name><value><int>")
         out.appendDecimal(code)
         out.appendLiteral("</int></value></member><member><name>faultString</name><value><string>")
         appendText(message, to: &out)
         out.appendLiteral("</string></value></member></struct></value></fault></methodResponse>\n")
-        return out
+        return out.finish()
     }
 
     /// Encodes a `<methodCall>`, the way Voicenter sends requests (for tests and `simulate`).
     public static func encodeMethodCall(_ methodName: String, params: [WireValue]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(1024)
+        var out = ByteWriter(capacity: 1024)
         out.appendLiteral("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<methodCall><methodName>")
         appendText(methodName, to: &out)
         out.appendLiteral("</methodName><params>")
@@ -41,14 +38,14 @@ extension XMLRPC {
             out.appendLiteral("</param>")
         }
         out.appendLiteral("</params></methodCall>\n")
-        return out
+        return out.finish()
     }
 
     /// Appends `<value>...</value>` for `value`.
     ///
     /// XML-RPC has no NaN or infinity: a non-finite double is written as `<nil/>`,
     /// as JSON writes `null`.
-    static func append(_ value: WireValue, to out: inout [UInt8]) {
+    static func append(_ value: WireValue, to out: inout ByteWriter) {
         out.appendLiteral("<value>")
         switch value {
         case .string(let s):
@@ -92,7 +89,7 @@ extension XMLRPC {
     /// Appends `s` as XML character data: `&`, `<`, `>` escaped, CR as `&#13;`
     /// (a raw CR would be read back as LF). Characters XML 1.0 cannot carry at
     /// all (C0 controls other than tab, LF, CR; U+FFFE; U+FFFF) become U+FFFD.
-    static func appendText(_ s: String, to out: inout [UInt8]) {
+    static func appendText(_ s: String, to out: inout ByteWriter) {
         var s = s
         s.withUTF8 { bytes in
             var runStart = 0
@@ -119,12 +116,12 @@ extension XMLRPC {
                     i += 1
                     continue
                 }
-                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+                if runStart < i { out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
                 out.appendLiteral(replacement)
                 i += width
                 runStart = i
             }
-            if runStart < count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+            if runStart < count { out.append(UnsafeBufferPointer(rebasing: bytes[runStart...])) }
         }
     }
 }
@@ -134,8 +131,7 @@ extension XMLRPC {
     /// ``IVRReply/wireValue``, byte for byte, without building that value first:
     /// the reply's own names and the schema's field names are plain ASCII.
     static func encodeResponse(_ reply: IVRReply) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(1536)
+        var out = ByteWriter(capacity: 1536)
         out.appendLiteral("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<methodResponse><params><param><value><struct>")
         switch reply {
         case .status(let status):
@@ -143,7 +139,7 @@ extension XMLRPC {
         case .action(let action, let status):
             appendIntMember("STATUS", status, to: &out)
             out.appendLiteral("<member><name>ACTION</name><value><string>")
-            out.append(contentsOf: action.kind.wireName.utf8)
+            out.appendRaw(action.kind.wireName)
             out.appendLiteral("</string></value></member>")
             if action.kind.isLayerAction {
                 if let language = action.language { appendLanguage(language, to: &out) }
@@ -156,10 +152,10 @@ extension XMLRPC {
             }
         }
         out.appendLiteral("</struct></value></param></params></methodResponse>\n")
-        return out
+        return out.finish()
     }
 
-    private static func appendIntMember(_ name: StaticString, _ value: Int64, to out: inout [UInt8]) {
+    private static func appendIntMember(_ name: StaticString, _ value: Int64, to out: inout ByteWriter) {
         out.appendLiteral("<member><name>")
         out.appendLiteral(name)
         out.appendLiteral("</name><value><int>")
@@ -167,16 +163,16 @@ extension XMLRPC {
         out.appendLiteral("</int></value></member>")
     }
 
-    private static func appendLanguage(_ language: String, to out: inout [UInt8]) {
+    private static func appendLanguage(_ language: String, to out: inout ByteWriter) {
         out.appendLiteral("<member><name>LANGUAGE</name><value><string>")
         appendText(language, to: &out)
         out.appendLiteral("</string></value></member>")
     }
 
     /// A member whose name is a schema name (ASCII letters, digits, `_`: nothing to escape).
-    private static func appendKnownMember(_ member: WireMember, to out: inout [UInt8]) {
+    private static func appendKnownMember(_ member: WireMember, to out: inout ByteWriter) {
         out.appendLiteral("<member><name>")
-        out.append(contentsOf: member.name.utf8)
+        out.appendRaw(member.name)
         out.appendLiteral("</name>")
         append(member.value, to: &out)
         out.appendLiteral("</member>")
