@@ -32,11 +32,17 @@ public final class IVRRequest: Sendable, Equatable {
     public let fields: RequestFields
     /// `IVR_UNIQUE_ID`, the call's key ("" if absent; decoders refuse that).
     public let callID: String
-    /// The fields every handler's `call` table carries, read once at decoding
-    /// (strings, coerced; "" when absent): `DID`, `CALLER_ID`, `CALLER_NAME`,
-    /// and for GET_IVR_ACTION and IVR_LAYER_INPUT `DTMF`, `MENU`, `PREVIOUS_MENU`.
-    public let did: String, callerID: String, callerName: String
-    public let dtmf: String, menu: String, previousMenu: String
+
+    /// The fields every handler's `call` table carries (strings, coerced; ""
+    /// when absent): `DID`, `CALLER_ID`, `CALLER_NAME`, and for GET_IVR_ACTION
+    /// and IVR_LAYER_INPUT `DTMF`, `MENU`, `PREVIOUS_MENU`. Read from the fields
+    /// when asked for (a handler reads few of them).
+    public var did: String { string("DID") }
+    public var callerID: String { string("CALLER_ID") }
+    public var callerName: String { string("CALLER_NAME") }
+    public var dtmf: String { method == .hangupCall ? "" : string("DTMF") }
+    public var menu: String { method == .getIVRAction ? string("MENU") : "" }
+    public var previousMenu: String { method == .getIVRAction ? string("PREVIOUS_MENU") : "" }
 
     public convenience init(method: IVRMethod, format: WireFormat, fields: [String: WireValue]) {
         self.init(method: method, format: format, fields: RequestFields(fields))
@@ -46,35 +52,16 @@ public final class IVRRequest: Sendable, Equatable {
         a === b || (a.method == b.method && a.format == b.format && a.fields == b.fields)
     }
 
-    public init(method: IVRMethod, format: WireFormat, fields: RequestFields) {
+    public convenience init(method: IVRMethod, format: WireFormat, fields: RequestFields) {
+        self.init(method: method, format: format, fields: fields, callID: fields["IVR_UNIQUE_ID"]?.coercedString ?? "")
+    }
+
+    /// A request whose `IVR_UNIQUE_ID` the decoder has already read.
+    init(method: IVRMethod, format: WireFormat, fields: RequestFields, callID: String) {
         self.method = method
         self.format = format
         self.fields = fields
-        // One pass over the fields (each name is there once) instead of a lookup per name.
-        var callID = "", did = "", callerID = "", callerName = "", dtmf = "", menu = "", previousMenu = ""
-        for member in fields.members {
-            let name = member.name
-            // By length first: at most two comparisons a field.
-            switch name.utf8.count {
-            case 3: if name == "DID" { did = member.value.coercedString ?? "" }
-            case 4:
-                if name == "MENU" { menu = member.value.coercedString ?? "" }
-                else if name == "DTMF" { dtmf = member.value.coercedString ?? "" }
-            case 9: if name == "CALLER_ID" { callerID = member.value.coercedString ?? "" }
-            case 11: if name == "CALLER_NAME" { callerName = member.value.coercedString ?? "" }
-            case 13:
-                if name == "IVR_UNIQUE_ID" { callID = member.value.coercedString ?? "" }
-                else if name == "PREVIOUS_MENU" { previousMenu = member.value.coercedString ?? "" }
-            default: break
-            }
-        }
         self.callID = callID
-        self.did = did
-        self.callerID = callerID
-        self.callerName = callerName
-        self.dtmf = method == .hangupCall ? "" : dtmf
-        self.menu = method == .getIVRAction ? menu : ""
-        self.previousMenu = method == .getIVRAction ? previousMenu : ""
     }
 
     /// A string field, coerced from an int when needed; "" when absent or nil.
@@ -156,7 +143,9 @@ public struct RequestFields: Sendable, Sequence, ExpressibleByDictionaryLiteral 
 
     /// The value of the field `name`, if it was sent.
     public subscript(_ name: String) -> WireValue? {
-        for member in members where member.name == name { return member.value }
+        // Lengths first: a name is compared only with names as long as it.
+        let length = name.utf8.count
+        for member in members where member.name.utf8.count == length && member.name == name { return member.value }
         return nil
     }
 

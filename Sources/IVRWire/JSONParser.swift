@@ -26,6 +26,57 @@ public enum JSON {
     }
 }
 
+extension JSON {
+    /// A Voicenter request's outer object: its `METHOD` and `DATA` (the last of
+    /// each when repeated), without keeping the object itself; `isObject` false
+    /// when the body is valid JSON but not an object. Same strictness and
+    /// errors as ``parse(_:maxDepth:)``.
+    static func parseRequestEnvelope(_ body: UnsafeRawBufferPointer, maxDepth: Int = 64)
+        throws(WireError) -> (isObject: Bool, method: WireValue?, data: WireValue?) {
+        guard let base = body.baseAddress, body.count > 0 else {
+            throw WireError(.malformed, format: .json, "invalid JSON: empty body")
+        }
+        var parser = JSONParser(bytes: base.assumingMemoryBound(to: UInt8.self), end: body.count, maxDepth: maxDepth)
+        parser.skipWhitespace()
+        var envelope = Envelope()
+        let isObject = parser.pos < parser.end && parser.p[parser.pos] == UInt8(ascii: "{")
+        if isObject {
+            try parser.parseObject(depth: 1, into: &envelope)
+        } else {
+            _ = try parser.parseValue(depth: 0)
+        }
+        parser.skipWhitespace()
+        guard parser.pos == parser.end else {
+            throw parser.unexpected("after the JSON value")
+        }
+        return (isObject, envelope.method, envelope.data)
+    }
+
+    /// Keeps `METHOD` and `DATA`, drops every other member.
+    private struct Envelope: JSONMemberSink {
+        var method: WireValue?
+        var data: WireValue?
+        mutating func add(_ name: String, _ value: WireValue) {
+            if name == "METHOD" { method = value } else if name == "DATA" { data = value }
+        }
+    }
+}
+
+/// Where ``JSONParser/parseObject(depth:into:)`` puts an object's members.
+protocol JSONMemberSink {
+    mutating func add(_ name: String, _ value: WireValue)
+}
+
+/// An object's members in order, duplicates kept (``WireValue/structure(_:)``).
+struct MemberList: JSONMemberSink {
+    var members: [WireMember] = []
+    init() {
+        // A Voicenter request's DATA has about eight members: one allocation, not four.
+        members.reserveCapacity(8)
+    }
+    mutating func add(_ name: String, _ value: WireValue) { members.append(WireMember(name, value)) }
+}
+
 /// A recursive-descent parser over raw bytes.
 struct JSONParser {
     let p: UnsafePointer<UInt8>
@@ -97,15 +148,19 @@ struct JSONParser {
     }
 
     mutating func parseObject(depth: Int) throws(WireError) -> WireValue {
+        var members = MemberList()
+        try parseObject(depth: depth, into: &members)
+        return .structure(members.members)
+    }
+
+    /// Parses the object at `pos` (on its `{`), handing each member to `sink` in order.
+    mutating func parseObject<Sink: JSONMemberSink>(depth: Int, into sink: inout Sink) throws(WireError) {
         guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth) levels") }
         pos += 1
-        var members: [WireMember] = []
         skipWhitespace()
-        // A Voicenter request's DATA has about eight members: one allocation, not four.
-        members.reserveCapacity(8)
         if pos < end && p[pos] == UInt8(ascii: "}") {
             pos += 1
-            return .structure(members)
+            return
         }
         while true {
             skipWhitespace()
@@ -119,13 +174,12 @@ struct JSONParser {
             guard pos < end, p[pos] == UInt8(ascii: ":") else { throw unexpected("where ':' was expected") }
             pos += 1
             skipWhitespace()
-            let value = try parseValue(depth: depth)
-            members.append(WireMember(key, value))
+            sink.add(key, try parseValue(depth: depth))
             skipWhitespace()
             guard pos < end else { throw fail("unterminated object") }
             switch p[pos] {
             case UInt8(ascii: ","): pos += 1
-            case UInt8(ascii: "}"): pos += 1; return .structure(members)
+            case UInt8(ascii: "}"): pos += 1; return
             default: throw unexpected("where ',' or '}' was expected")
             }
         }

@@ -134,18 +134,18 @@ extension WireCodec {
     }
 
     static func decodeJSON(_ body: UnsafeRawBufferPointer) throws(WireError) -> IVRRequest {
-        let top = try JSON.parse(body)
-        guard case .structure = top else {
+        let top = try JSON.parseRequestEnvelope(body)
+        guard top.isObject else {
             throw WireError(.malformed, format: .json, "malformed request: the body is not a JSON object")
         }
-        guard let methodValue = top[member: "METHOD"], methodValue != .null else {
+        guard let methodValue = top.method, methodValue != .null else {
             throw WireError(.missingMethod, format: .json, "missing METHOD")
         }
         guard case .string(let name) = methodValue else {
             throw WireError(.malformed, format: .json, "malformed request: METHOD must be a string")
         }
         let method = try method(named: name, format: .json)
-        guard let data = top[member: "DATA"] else {
+        guard let data = top.data else {
             throw WireError(.malformed, format: .json, "malformed request: missing DATA")
         }
         guard case .structure(let members) = data else {
@@ -178,7 +178,7 @@ extension WireCodec {
             throw WireError(.missingCallID, format: format, "empty IVR_UNIQUE_ID")
         }
         try checkCallID(text, format: format)
-        return IVRRequest(method: method, format: format, fields: fields)
+        return IVRRequest(method: method, format: format, fields: fields, callID: text)
     }
 }
 
