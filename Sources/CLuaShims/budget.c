@@ -103,7 +103,7 @@ static void *ivr_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
             return NULL;
         }
     }
-    void *block = realloc(ptr, nsize);
+    void *block = ptr != NULL ? realloc(ptr, nsize) : malloc(nsize);  /* realloc(NULL) costs more than malloc */
     if (block == NULL) {
         if (nsize > old) c->memory_refused = 1;
         return NULL;
