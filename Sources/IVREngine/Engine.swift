@@ -76,7 +76,17 @@ public final class Engine: Sendable {
     /// Whether `POST /route` may have a script: the current version's, or an older
     /// one's that calls in progress still use.
     public func knowsRoute(_ route: String) -> Bool {
-        versions(for: contexts.current()).anyHas(route)
+        let context = contexts.current()
+        return currentScriptsHave(route, context: context) || versions(for: context).anyHas(route)
+    }
+
+    /// Whether the current scripts serve `route`, remembered for the thread's last such route.
+    private func currentScriptsHave(_ route: String, context: ThreadContext) -> Bool {
+        let versions = versions(for: context)
+        if context.knownRoute == route { return true }
+        guard versions.current.routeSet.contains(route) else { return false }
+        context.knownRoute = route
+        return true
     }
 
     /// The version new calls get.
@@ -172,6 +182,7 @@ public final class Engine: Sendable {
         let fresh = scripts.withLock { $0 }
         context.versions = fresh
         context.versionsSeen = generation
+        context.knownRoute = nil
         return fresh
     }
 
@@ -192,8 +203,8 @@ public final class Engine: Sendable {
     /// A route serves a request when the current scripts have it, or when the
     /// request's call is in progress on a version that has it.
     private func serves(_ route: String, callID: String, context: ThreadContext) -> Bool {
+        if currentScriptsHave(route, context: context) { return true }
         let versions = versions(for: context)
-        if versions.current.routeSet.contains(route) { return true }
         guard versions.anyHas(route), let version = store.load(callID, now: CallClock.now())?.scriptVersion else {
             return false
         }

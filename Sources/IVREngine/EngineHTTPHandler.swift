@@ -46,6 +46,13 @@ public struct EngineHTTPHandler: HTTPHandler {
             responder.respond(.text(405, "error: \(request.method) not allowed: Voicenter requests are POSTs\n"))
             return
         }
+        guard recorder != nil else {
+            // Captures the responder alone: the closure needs no context of its own.
+            engine.submit(route: route, body: request.body, contentType: request.contentType) { result in
+                responder.respond(HTTPResponse(status: result.httpStatus, contentType: result.contentType, body: result.body))
+            }
+            return
+        }
         engine.submit(route: route, body: request.body, contentType: request.contentType) { [self] result in
             answer(HTTPResponse(status: result.httpStatus, contentType: result.contentType, body: result.body),
                    to: request, route: route, format: result.format, arrival: arrival, responder: responder)

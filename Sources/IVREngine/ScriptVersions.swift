@@ -14,7 +14,8 @@ struct ScriptVersions: Sendable {
 
     /// The version a call runs on: the one it started on while held, else the current one.
     func scripts(for version: Int?) -> LoadedScripts {
-        version.flatMap { all[$0] } ?? current
+        guard let version, version != current.bundle.version else { return current }
+        return all[version] ?? current
     }
 
     /// Whether any held version serves `route` (a deleted script still serves its calls in progress).

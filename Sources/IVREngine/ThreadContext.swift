@@ -26,6 +26,9 @@ final class ThreadContext: @unchecked Sendable {
     /// The engine's versions generation this copy was taken at.
     var versionsSeen = -1
     var versions: ScriptVersions?
+    /// The last route found in the current scripts, at ``versionsSeen`` (most
+    /// requests of a thread go to one route: no set lookup for them).
+    var knownRoute: String?
     /// The versions generation the worker's Lua state last dropped old versions at.
     var workerVersionsSeen = 0
     /// The script clock the worker was last given (bit pattern; ``ScriptClockOverride/none``).
