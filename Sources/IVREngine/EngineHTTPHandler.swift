@@ -83,13 +83,16 @@ public struct EngineHTTPHandler: HTTPHandler {
 
     /// The script NAME for a path: `/` is `main`, `/NAME` is NAME when NAME matches `[A-Za-z0-9_-]+`.
     public static func route(of path: String) -> String? {
-        let bytes = path.utf8
-        guard bytes.first == UInt8(ascii: "/") else { return nil }
-        if bytes.count == 1 { return "main" }
-        let name = bytes.dropFirst()
-        guard name.allSatisfy({ c in
-            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 || c == 45
-        }) else { return nil }
-        return String(path[name.startIndex...])
+        var path = path
+        return path.withUTF8 { bytes -> String? in
+            guard bytes.first == UInt8(ascii: "/") else { return nil }
+            if bytes.count == 1 { return "main" }
+            let name = UnsafeBufferPointer(rebasing: bytes[1...])
+            for c in name {
+                guard (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 || c == 45
+                else { return nil }
+            }
+            return String(decoding: name, as: UTF8.self)
+        }
     }
 }
