@@ -282,7 +282,7 @@ lua_State *ivr_state_open(const ivr_callbacks *callbacks, void *interrupt_cell, 
     lua_atpanic(L, ivr_panic);
     /* Generational collection: a request's garbage (its call table, strings,
        action) dies young, and a young collection only looks at the young. */
-    lua_gc(L, LUA_GCGEN, 0, 0);
+    lua_gc(L, LUA_GCGEN, 5, 0);
     lua_sethook(L, ivr_hook, LUA_MASKCOUNT, IVR_HOOK_COUNT);
     lua_pushcfunction(L, ivr_setup_sandbox);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
