@@ -29,7 +29,19 @@ public final class IVRRequest: Sendable, Equatable {
     public let method: IVRMethod
     public let format: WireFormat
     /// Every field as received, by its wire name.
-    public let fields: RequestFields
+    public var fields: RequestFields {
+        switch storage {
+        case .fields(let fields): return fields
+        case .json(let json): return RequestFields(json.wireMembers)
+        }
+    }
+
+    /// Where the fields are: decoded values, or places in a JSON body read when asked for.
+    private enum Storage: Sendable {
+        case fields(RequestFields)
+        case json(JSONRequestFields)
+    }
+    private let storage: Storage
     /// `IVR_UNIQUE_ID`, the call's key ("" if absent; decoders refuse that).
     public let callID: String
 
@@ -60,18 +72,34 @@ public final class IVRRequest: Sendable, Equatable {
     init(method: IVRMethod, format: WireFormat, fields: RequestFields, callID: String) {
         self.method = method
         self.format = format
-        self.fields = fields
+        self.storage = .fields(fields)
         self.callID = callID
+    }
+
+    /// A JSON request whose fields stay in its body until asked for.
+    init(method: IVRMethod, json: JSONRequestFields, callID: String) {
+        self.method = method
+        self.format = .json
+        self.storage = .json(json)
+        self.callID = callID
+    }
+
+    /// The value of the field `name`, if it was sent (the last one when repeated).
+    public func value(_ name: String) -> WireValue? {
+        switch storage {
+        case .fields(let fields): return fields[name]
+        case .json(let json): return json.value(named: name)
+        }
     }
 
     /// A string field, coerced from an int when needed; "" when absent or nil.
     public func string(_ name: String) -> String {
-        fields[name]?.coercedString ?? ""
+        value(name)?.coercedString ?? ""
     }
 
     /// An integer field, coerced from a string such as `"5"`; nil when absent or not a number.
     public func int(_ name: String) -> Int64? {
-        fields[name]?.coercedInt
+        value(name)?.coercedInt
     }
 }
 

@@ -26,45 +26,10 @@ public enum JSON {
     }
 }
 
-extension JSON {
-    /// A Voicenter request's outer object: its `METHOD` and `DATA` (the last of
-    /// each when repeated), without keeping the object itself; `isObject` false
-    /// when the body is valid JSON but not an object. Same strictness and
-    /// errors as ``parse(_:maxDepth:)``.
-    static func parseRequestEnvelope(_ body: UnsafeRawBufferPointer, maxDepth: Int = 64)
-        throws(WireError) -> (isObject: Bool, method: WireValue?, data: WireValue?) {
-        guard let base = body.baseAddress, body.count > 0 else {
-            throw WireError(.malformed, format: .json, "invalid JSON: empty body")
-        }
-        var parser = JSONParser(bytes: base.assumingMemoryBound(to: UInt8.self), end: body.count, maxDepth: maxDepth)
-        parser.skipWhitespace()
-        var envelope = Envelope()
-        let isObject = parser.pos < parser.end && parser.p[parser.pos] == UInt8(ascii: "{")
-        if isObject {
-            try parser.parseObject(depth: 1, into: &envelope)
-        } else {
-            _ = try parser.parseValue(depth: 0)
-        }
-        parser.skipWhitespace()
-        guard parser.pos == parser.end else {
-            throw parser.unexpected("after the JSON value")
-        }
-        return (isObject, envelope.method, envelope.data)
-    }
-
-    /// Keeps `METHOD` and `DATA`, drops every other member.
-    private struct Envelope: JSONMemberSink {
-        var method: WireValue?
-        var data: WireValue?
-        mutating func add(_ name: String, _ value: WireValue) {
-            if name == "METHOD" { method = value } else if name == "DATA" { data = value }
-        }
-    }
-}
-
-/// Where ``JSONParser/parseObject(depth:into:)`` puts an object's members.
+/// Where ``JSONParser/parseObject(depth:into:)`` hands an object's members:
+/// the parser is on the member's value, which `member` must read (at `depth`).
 protocol JSONMemberSink {
-    mutating func add(_ name: String, _ value: WireValue)
+    mutating func member(_ name: String, from parser: inout JSONParser, depth: Int) throws(WireError)
 }
 
 /// An object's members in order, duplicates kept (``WireValue/structure(_:)``).
@@ -74,7 +39,9 @@ struct MemberList: JSONMemberSink {
         // A Voicenter request's DATA has about eight members: one allocation, not four.
         members.reserveCapacity(8)
     }
-    mutating func add(_ name: String, _ value: WireValue) { members.append(WireMember(name, value)) }
+    mutating func member(_ name: String, from parser: inout JSONParser, depth: Int) throws(WireError) {
+        members.append(WireMember(name, try parser.parseValue(depth: depth)))
+    }
 }
 
 /// A recursive-descent parser over raw bytes.
@@ -174,7 +141,7 @@ struct JSONParser {
             guard pos < end, p[pos] == UInt8(ascii: ":") else { throw unexpected("where ':' was expected") }
             pos += 1
             skipWhitespace()
-            sink.add(key, try parseValue(depth: depth))
+            try sink.member(key, from: &self, depth: depth)
             skipWhitespace()
             guard pos < end else { throw fail("unterminated object") }
             switch p[pos] {
@@ -309,15 +276,23 @@ struct JSONParser {
 
     /// Parses a string literal at `pos` (on its opening quote).
     mutating func parseString() throws(WireError) -> String {
+        let start = pos + 1
+        if let decoded = try scanString() { return decoded }
+        return String(decoding: UnsafeBufferPointer(start: p + start, count: pos - 1 - start), as: UTF8.self)
+    }
+
+    /// Reads the string literal at `pos` (on its opening quote), checking it as
+    /// ``parseString()`` does. A literal without escapes makes no string: nil,
+    /// its text being the bytes between its quotes; else the decoded text.
+    mutating func scanString() throws(WireError) -> String? {
         let opening = pos
         pos += 1
         let start = pos
         while pos < end {
             let b = p[pos]
             if b == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeBufferPointer(start: p + start, count: pos - start), as: UTF8.self)
                 pos += 1
-                return s
+                return nil
             }
             if b == UInt8(ascii: "\\") { return try parseEscapedString(from: start, opening: opening) }
             if b < 0x20 { throw fail("unescaped control character in string") }

@@ -25,7 +25,7 @@ public enum WireCodec {
             // From the '<' on: XML allows nothing before `<?xml ...?>`, integrators send a newline.
             return try decodeXMLRPC(UnsafeRawBufferPointer(rebasing: body[start...]), maxBytes: maxBytes)
         case .json?:
-            return try decodeJSON(UnsafeRawBufferPointer(rebasing: body[start...]))
+            return try decodeJSON(UnsafeRawBufferPointer(rebasing: body[start...]), offset: start, keeping: Array(body))
         case nil:
             let message = start == body.count
                 ? "the body is empty"
@@ -39,7 +39,14 @@ public enum WireCodec {
         _ body: [UInt8], contentType: String? = nil, maxBytes: Int = 65536
     ) throws(WireError) -> IVRRequest {
         let result = body.withUnsafeBytes { raw in
-            Result { () throws(WireError) in try decodeRequest(raw, contentType: contentType, maxBytes: maxBytes) }
+            Result { () throws(WireError) in
+                let (sniffed, start) = sniff(raw)
+                if sniffed == .json, raw.count <= maxBytes {
+                    // The fields stay in `body` until asked for.
+                    return try decodeJSON(UnsafeRawBufferPointer(rebasing: raw[start...]), offset: start, keeping: body)
+                }
+                return try decodeRequest(raw, contentType: contentType, maxBytes: maxBytes)
+            }
         }
         return try result.get()
     }
@@ -133,8 +140,9 @@ extension WireCodec {
         return try request(method, .xml, members)
     }
 
-    static func decodeJSON(_ body: UnsafeRawBufferPointer) throws(WireError) -> IVRRequest {
-        let top = try JSON.parseRequestEnvelope(body)
+    /// `json` is the JSON text, which starts `offset` bytes into `body`.
+    static func decodeJSON(_ json: UnsafeRawBufferPointer, offset: Int, keeping body: [UInt8]) throws(WireError) -> IVRRequest {
+        let top = try JSON.parseRequestEnvelope(json, offset: offset)
         guard top.isObject else {
             throw WireError(.malformed, format: .json, "malformed request: the body is not a JSON object")
         }
@@ -148,13 +156,22 @@ extension WireCodec {
         guard let data = top.data else {
             throw WireError(.malformed, format: .json, "malformed request: missing DATA")
         }
-        guard case .structure(let members) = data else {
+        guard case .places(let members) = data else {
             throw WireError(.malformed, format: .json, "malformed request: DATA must be an object")
         }
-        return try request(method, .json, members)
+        let fields = JSONRequestFields(body: body, members: members)
+        let callID = try callID(fields.value(named: "IVR_UNIQUE_ID"), format: .json)
+        return IVRRequest(method: method, json: fields, callID: callID)
     }
 
     static func method(named raw: String, format: WireFormat) throws(WireError) -> IVRMethod {
+        // As sent by Voicenter: the name itself (a compare of two words each).
+        switch raw {
+        case "GET_IVR_ACTION": return .getIVRAction
+        case "IVR_LAYER_INPUT": return .layerInput
+        case "HANGUP_CALL": return .hangupCall
+        default: break
+        }
         let name = raw.trimmingASCIIWhitespace()
         guard !name.isEmpty else {
             throw WireError(.missingMethod, format: format, format == .xml ? "missing <methodName>" : "missing METHOD")
@@ -168,7 +185,13 @@ extension WireCodec {
     /// The request with `members` as its fields, once `IVR_UNIQUE_ID` is checked.
     static func request(_ method: IVRMethod, _ format: WireFormat, _ members: [WireMember]) throws(WireError) -> IVRRequest {
         let fields = RequestFields(members)
-        guard let id = fields["IVR_UNIQUE_ID"] else {
+        let callID = try callID(fields["IVR_UNIQUE_ID"], format: format)
+        return IVRRequest(method: method, format: format, fields: fields, callID: callID)
+    }
+
+    /// The text of `IVR_UNIQUE_ID` once checked.
+    static func callID(_ id: WireValue?, format: WireFormat) throws(WireError) -> String {
+        guard let id else {
             throw WireError(.missingCallID, format: format, "missing IVR_UNIQUE_ID")
         }
         guard let text = id.coercedString else {
@@ -178,7 +201,7 @@ extension WireCodec {
             throw WireError(.missingCallID, format: format, "empty IVR_UNIQUE_ID")
         }
         try checkCallID(text, format: format)
-        return IVRRequest(method: method, format: format, fields: fields, callID: text)
+        return text
     }
 }
 
