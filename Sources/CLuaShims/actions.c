@@ -193,8 +193,8 @@ static int ivr_is_current_call(lua_State *L, int t) {
 }
 
 /* Pushes field `i` of the request being served (nil when it has none) and, when
-   it is not nil, keeps it in the call table at `t`. */
-static void ivr_fill_call_field(lua_State *L, int t, int i) {
+   it is not nil, keeps it in the call table at `t` under the string at `key` (its name). */
+static void ivr_fill_call_field(lua_State *L, int t, int key, int i) {
     ivr_ctx *c = ivr_ctx_of(L);
     luaL_checkstack(L, 8, "call");
     int top = lua_gettop(L);
@@ -206,7 +206,7 @@ static void ivr_fill_call_field(lua_State *L, int t, int i) {
         return;
     }
     if (lua_isnil(L, -1)) return;
-    lua_pushstring(L, ivr_call_field_names[i]);
+    lua_pushvalue(L, key);  /* the name, as the script's own string: not made again */
     lua_pushvalue(L, -2);
     lua_rawset(L, t);
 }
@@ -216,10 +216,13 @@ static void ivr_fill_call_field(lua_State *L, int t, int i) {
    A call table kept from an earlier request gets no new fields. */
 static int ivr_call_index(lua_State *L) {
     if (lua_type(L, 2) != LUA_TSTRING || !ivr_is_current_call(L, 1)) return 0;
-    const char *key = lua_tostring(L, 2);
+    size_t length;
+    const char *key = lua_tolstring(L, 2, &length);
     for (int i = 0; i < IVR_CALL_FIELD_COUNT; i++) {
-        if (strcmp(key, ivr_call_field_names[i]) == 0) {
-            ivr_fill_call_field(L, 1, i);
+        /* The first byte and the length first: most names differ in one of them. */
+        const char *name = ivr_call_field_names[i];
+        if (name[0] == key[0] && strlen(name) == length && memcmp(key, name, length) == 0) {
+            ivr_fill_call_field(L, 1, 2, i);
             return 1;
         }
     }
