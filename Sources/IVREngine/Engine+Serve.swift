@@ -7,8 +7,9 @@ import Logging
 /// fallback path), end the turn saving what the outcome allows, answer, and
 /// hand the turn to the call's next waiting request.
 extension Engine {
+    /// `waited`: the request waited in its call's queue (else it arrived just now, and its deadline cannot have passed).
     func serve(_ request: IVRRequest, body: [UInt8], route: String, arrival: Int64, record existing: CallRecord?,
-               context: ThreadContext, completion: @Sendable (EngineResult) -> Void) {
+               waited: Bool = true, context: ThreadContext, completion: @Sendable (EngineResult) -> Void) {
         let versions = versions(for: context)
         let scripts = versions.scripts(for: existing?.scriptVersion)
         var record = existing ?? CallRecord(route: route, scriptVersion: scripts.bundle.version, lastSeen: 0)
@@ -23,7 +24,7 @@ extension Engine {
         var saved = record  // on the fallback path the state stays as it was; the request still counts
         var keepNothing = false
         if let refused = answerWithoutHandler(call, newCall: existing == nil, capCalls: true, scripts: scripts,
-                                              deadline: deadline) {
+                                              deadline: waited ? deadline : nil) {
             (reply, outcome, detail) = (refused.reply, refused.outcome, refused.detail)
             keepNothing = refused.keepNothing
         } else {
@@ -31,15 +32,16 @@ extension Engine {
                                                   versions: versions, deadline: deadline, context: context)
         }
         let change: CallChange
+        let now = CallClock.now()
         if method == .hangupCall {
             change = .delete
         } else if keepNothing {
             change = .keep
         } else {
-            saved.lastSeen = CallClock.now()
+            saved.lastSeen = now
             change = .save(saved)
         }
-        var next = store.endTurn(request.callID, change, now: CallClock.now())
+        var next = store.endTurn(request.callID, change, now: now)
         let result = answer(call, reply: reply, outcome: outcome, detail: detail, arrival: arrival, context: context,
                             completion: completion)
         if method == .hangupCall, record.scriptVersion != versions.current.bundle.version { collectVersions() }
@@ -82,12 +84,13 @@ extension Engine {
     /// The answer of a request that must not reach its handler, or nil: its
     /// deadline passed while it waited, or a limit (`--max-steps`; `--max-calls`
     /// when `capCalls`, for the in-process table) refuses it. `keepNothing`: a
-    /// refused new call leaves no state.
+    /// refused new call leaves no state. `deadline`: nil for a request that has
+    /// not waited (the clock is not read).
     func answerWithoutHandler(_ call: CallContext, newCall: Bool, capCalls: Bool, scripts: LoadedScripts,
-                              deadline: Int64)
+                              deadline: Int64?)
         -> (reply: IVRReply, outcome: Outcome, detail: String?, keepNothing: Bool)? {
         let method = call.request.method
-        if ScriptClock.now() >= deadline {
+        if let deadline, ScriptClock.now() >= deadline {
             // It waited behind an earlier request of its call until its own deadline.
             let (reply, outcome, detail) = deadlineAnswer(call, scripts: scripts)
             return (reply, outcome, detail, false)

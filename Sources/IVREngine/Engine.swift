@@ -156,7 +156,7 @@ public final class Engine: Sendable {
                           completion: completion)
         }
         if case .granted(let record) = turn {
-            serve(request, body: body, route: route, arrival: arrival, record: record, context: context,
+            serve(request, body: body, route: route, arrival: arrival, record: record, waited: false, context: context,
                   completion: completion)
         }
     }

@@ -35,7 +35,8 @@ public struct EngineHTTPHandler: HTTPHandler {
                 : .text(405, "error: use GET for /metrics\n"))
             return
         }
-        let arrival = ContinuousClock.now
+        // Only the record (serve --record) needs the HTTP layer's own clock.
+        let arrival = recorder != nil ? ContinuousClock.now : nil
         let route = Self.route(of: request.path)
         guard let route, !request.notFound, engine.knowsRoute(route) else {
             answer(.text(404, Self.unknownRouteMessage(path: request.path)), to: request, route: route, arrival: arrival,
@@ -63,9 +64,9 @@ public struct EngineHTTPHandler: HTTPHandler {
     /// (so the file keeps the order in which a client saw its answers).
     /// `format` is the request's as the engine told it; sniffed here only when the engine never saw the request.
     private func answer(_ response: HTTPResponse, to request: HTTPRequest, route: String?, format: WireFormat? = nil,
-                        arrival: ContinuousClock.Instant,
+                        arrival: ContinuousClock.Instant?,
                         responder: HTTPResponder) {
-        if let recorder, request.method == "POST" {
+        if let recorder, let arrival, request.method == "POST" {
             let elapsed = ContinuousClock.now - arrival
             let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             recorder.record(RecordedExchange(
