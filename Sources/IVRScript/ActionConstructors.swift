@@ -32,26 +32,30 @@ extension ScriptRuntime {
             return 1
         }
         let kind = kinds[kindIndex]
-        var reader = ActionTableReader(lua: lua, kind: kind, kindIndex: kindIndex)
-        guard let read = reader.read(table: 1) else {
-            lua.push(reader.error ?? "ivr.\(kind.constructorName): invalid fields")
-            return 1
-        }
-        var (values, language) = read
-        if kind == .call {
-            // Schema positions 1 and 2: CALLERID and CALLERNAME.
-            if values[1] == nil { values[1] = .string(current?.request.callerID ?? "") }
-            if values[2] == nil { values[2] = .string(current?.request.callerName ?? "") }
-        }
-        let takesLanguage = !kind.isLayerAction || kind == .layerSayDigits
-        do {
-            let action = try IVRAction(kind: kind, language: takesLanguage ? (language ?? limits.language) : nil,
-                                       values: values)
-            lua.pushAction(action)
-            return 0
-        } catch {
-            lua.push(error.description)
-            return 1
+        // The values in schema order, on the stack (no array a call).
+        return withUnsafeTemporaryAllocation(of: WireValue?.self, capacity: kind.schema.count) { values -> Int32 in
+            values.initialize(repeating: nil)
+            defer { values.deinitialize() }
+            var reader = ActionTableReader(lua: lua, kind: kind, kindIndex: kindIndex)
+            guard let language = reader.read(table: 1, into: values) else {
+                lua.push(reader.error ?? "ivr.\(kind.constructorName): invalid fields")
+                return 1
+            }
+            if kind == .call {
+                // Schema positions 1 and 2: CALLERID and CALLERNAME.
+                if values[1] == nil { values[1] = .string(current?.request.callerID ?? "") }
+                if values[2] == nil { values[2] = .string(current?.request.callerName ?? "") }
+            }
+            let takesLanguage = !kind.isLayerAction || kind == .layerSayDigits
+            do throws(ActionError) {
+                let action = try IVRAction(kind: kind, language: takesLanguage ? (language ?? limits.language) : nil,
+                                           valueBuffer: UnsafeBufferPointer(values))
+                lua.pushAction(action)
+                return 0
+            } catch {
+                lua.push(error.description)
+                return 1
+            }
         }
     }
 }
@@ -73,12 +77,12 @@ struct ActionTableReader {
     private var ctor: String { "ivr.\(kind.constructorName)" }
     private var takesLanguage: Bool { !kind.isLayerAction || kind == .layerSayDigits }
 
-    /// The values in schema order (nil: not given), and `language` if given; nil with ``error`` set.
-    mutating func read(table: Int32) -> ([WireValue?], String?)? {
+    /// Fills `values` in schema order (nil: not given; one slot per schema field);
+    /// `language` if given (`.some(nil)`: not given); nil with ``error`` set.
+    mutating func read(table: Int32, into values: UnsafeMutableBufferPointer<WireValue?>) -> String?? {
         let t = lua.absolute(table)
         let schema = kind.schema
         let keys = ActionTableReader.scriptKeys[kindIndex]
-        var values = [WireValue?](repeating: nil, count: schema.count)
         var language: String?
         lua.pushNil()
         while lua_next(lua.L, t) != 0 {
@@ -102,7 +106,7 @@ struct ActionTableReader {
             }
             lua.pop()
         }
-        return (values, language)
+        return .some(language)
     }
 
     /// The schema position of the string key at `index`, compared as bytes (no Swift string is made).
@@ -121,13 +125,13 @@ struct ActionTableReader {
 
     private static let languageKey = [Array("language".utf8)]
 
-    private mutating func fail(_ message: String) -> ([WireValue?], String?)? {
+    private mutating func fail(_ message: String) -> String?? {
         error = message
         return nil
     }
 
     /// Fails in the middle of a traversal (key and value on the stack).
-    private mutating func failPopping(_ message: String) -> ([WireValue?], String?)? {
+    private mutating func failPopping(_ message: String) -> String?? {
         lua.pop(2)
         return fail(message)
     }

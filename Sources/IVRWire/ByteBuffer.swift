@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Small helpers for writing into a reserved `[UInt8]` without `String` concatenation.
 extension Array where Element == UInt8 {
     /// Appends the bytes of a literal.
@@ -101,11 +107,18 @@ struct ByteWriter: ~Copyable {
     private var capacity: Int
 
     init(capacity: Int) {
-        self.capacity = Swift.max(16, capacity)
-        self.base = .allocate(capacity: self.capacity)
+        if capacity <= ByteWriterScratch.size, let scratch = ByteWriterScratch.take() {
+            self.base = scratch
+            self.capacity = ByteWriterScratch.size
+        } else {
+            self.capacity = Swift.max(16, capacity)
+            self.base = .allocate(capacity: self.capacity)
+        }
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        if capacity != ByteWriterScratch.size || !ByteWriterScratch.give(base) { base.deallocate() }
+    }
 
     @inline(__always)
     private mutating func reserve(_ n: Int) {
@@ -185,5 +198,40 @@ struct ByteWriter: ~Copyable {
     /// The bytes written, as an array; the buffer goes with the writer.
     consuming func finish() -> [UInt8] {
         [UInt8](UnsafeBufferPointer(start: base, count: count))
+    }
+}
+
+/// Each thread's spare encoding buffer: a reply is written there and copied out
+/// once, instead of into a buffer allocated (and freed) for it. Taken out of its
+/// thread's slot while a writer uses it (a writer made meanwhile gets its own),
+/// freed when the thread ends.
+enum ByteWriterScratch {
+    /// Its size: a reply up to this size never grows the buffer.
+    static let size = 2048
+
+    private static let key: pthread_key_t? = {
+        var key = pthread_key_t()
+        #if canImport(Glibc)
+        let destructor: @convention(c) (UnsafeMutableRawPointer?) -> Void = { $0?.deallocate() }
+        #else
+        let destructor: @convention(c) (UnsafeMutableRawPointer) -> Void = { $0.deallocate() }
+        #endif
+        return pthread_key_create(&key, destructor) == 0 ? key : nil
+    }()
+
+    /// This thread's buffer (`size` bytes), if it has one not in use; else nil.
+    static func take() -> UnsafeMutablePointer<UInt8>? {
+        guard let key else { return nil }
+        if let spare = pthread_getspecific(key) {
+            pthread_setspecific(key, nil)
+            return spare.assumingMemoryBound(to: UInt8.self)
+        }
+        return .allocate(capacity: size)
+    }
+
+    /// Keeps `buffer` (`size` bytes) as this thread's spare; false when the slot is taken.
+    static func give(_ buffer: UnsafeMutablePointer<UInt8>) -> Bool {
+        guard let key, pthread_getspecific(key) == nil else { return false }
+        return pthread_setspecific(key, buffer) == 0
     }
 }

@@ -27,6 +27,14 @@ public struct IVRAction: Sendable, Equatable {
     ///
     /// - Throws: ``ActionError`` naming the field: wrong type, missing.
     public init(kind: ActionKind, language: String?, values: [WireValue?]) throws(ActionError) {
+        let built = values.withUnsafeBufferPointer { buffer in
+            Result { () throws(ActionError) in try IVRAction(kind: kind, language: language, valueBuffer: buffer) }
+        }
+        self = try built.get()
+    }
+
+    /// ``init(kind:language:values:)`` over values held elsewhere (a constructor's, on its stack).
+    package init(kind: ActionKind, language: String?, valueBuffer values: UnsafeBufferPointer<WireValue?>) throws(ActionError) {
         let schema = kind.schema
         var fields: [WireMember] = []
         fields.reserveCapacity(schema.count)
