@@ -23,6 +23,10 @@ public final class HTTPResponder: Sendable {
     /// The connection, valid until the exchange completes; used only to resume it.
     nonisolated(unsafe) let connection: OpaquePointer?
 
+    /// The request as it arrives. Only libmicrohttpd's callbacks for this
+    /// exchange touch it, and they run one at a time on the connection's thread.
+    nonisolated(unsafe) var arriving = ArrivingRequest()
+
     /// Set for in-process responders: receives the response instead of a connection.
     private let deliver: (@Sendable (HTTPResponse) -> Void)?
 

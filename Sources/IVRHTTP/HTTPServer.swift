@@ -184,26 +184,20 @@ private func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CCha
     return text.withCString { body($0) }
 }
 
-/// The per-exchange context libmicrohttpd keeps for us in `*con_cls`.
-/// Owned by one retain taken at the first callback and released at completion.
-final class Exchange {
-    let responder: HTTPResponder
-    let method: String
-    let path: String
-    let contentType: String?
+/// What arrives of an exchange's request (libmicrohttpd's callbacks for it), kept
+/// in its ``HTTPResponder``: the exchange's one object, which libmicrohttpd holds
+/// for us in `*con_cls` (one retain taken at the first callback, released at
+/// completion).
+struct ArrivingRequest {
+    var method = ""
+    var path = ""
+    var contentType: String?
     var body: [UInt8] = []
     /// The body went over the limit: answer 413 once it has been drained.
     var tooLarge = false
     var dispatched = false
     /// Answer as an unknown route (a path outside the URL token).
     var notFound = false
-
-    init(responder: HTTPResponder, method: String, path: String, contentType: String?) {
-        self.responder = responder
-        self.method = method
-        self.path = path
-        self.contentType = contentType
-    }
 }
 
 private let accessCallback: MHD_AccessHandlerCallback = { cls, connection, url, method, _, uploadData, uploadSize, conCls in
@@ -225,7 +219,7 @@ private let connectionCallback: MHD_NotifyConnectionCallback = { cls, _, _, toe 
 private let completedCallback: MHD_RequestCompletedCallback = { cls, _, conCls, _ in
     guard let cls, let conCls, let raw = conCls.pointee else { return }
     let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
-    Unmanaged<Exchange>.fromOpaque(raw).release()
+    Unmanaged<HTTPResponder>.fromOpaque(raw).release()
     conCls.pointee = nil
     server.inFlight.subtract(1, ordering: .relaxed)
 }
@@ -237,42 +231,42 @@ extension HTTPServer {
         guard let raw = context.pointee else {
             return begin(connection, url: url, method: method, context: context)
         }
-        let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()
+        let exchange = Unmanaged<HTTPResponder>.fromOpaque(raw).takeUnretainedValue()
         if uploadSize.pointee > 0 {
             let size = uploadSize.pointee
-            if !exchange.tooLarge, let upload {
-                if exchange.body.count + size > config.maxBody {
-                    exchange.tooLarge = true
-                    exchange.body = []
+            if !exchange.arriving.tooLarge, let upload {
+                if exchange.arriving.body.count + size > config.maxBody {
+                    exchange.arriving.tooLarge = true
+                    exchange.arriving.body = []
                 } else {
                     upload.withMemoryRebound(to: UInt8.self, capacity: size) {
-                        exchange.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size))
+                        exchange.arriving.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size))
                     }
                 }
             }
             uploadSize.pointee = 0
             return .YES
         }
-        if exchange.dispatched {
+        if exchange.arriving.dispatched {
             // Resumed: the response is ready.
-            guard let response = exchange.responder.takeReady() else { return .YES }
-            _ = suspended.withLock { $0.removeValue(forKey: ObjectIdentifier(exchange.responder)) }
+            guard let response = exchange.takeReady() else { return .YES }
+            _ = suspended.withLock { $0.removeValue(forKey: ObjectIdentifier(exchange)) }
             return queue(connection, response)
         }
-        exchange.dispatched = true
+        exchange.arriving.dispatched = true
         ivr_http_request_read(connection)
-        if exchange.tooLarge {
+        if exchange.arriving.tooLarge {
             return queue(connection, tooLargeResponse())
         }
-        var request = HTTPRequest(method: exchange.method, normalizedPath: exchange.path,
-                                  contentType: exchange.contentType, body: exchange.body)
-        request.notFound = exchange.notFound
-        exchange.body = []
-        handler.handle(request, responder: exchange.responder)
-        if let response = exchange.responder.suspendUnlessReady() {
+        var request = HTTPRequest(method: exchange.arriving.method, normalizedPath: exchange.arriving.path,
+                                  contentType: exchange.arriving.contentType, body: exchange.arriving.body)
+        request.notFound = exchange.arriving.notFound
+        exchange.arriving.body = []
+        handler.handle(request, responder: exchange)
+        if let response = exchange.suspendUnlessReady() {
             return queue(connection, response)
         }
-        let responder = exchange.responder
+        let responder = exchange
         suspended.withLock { $0[ObjectIdentifier(responder)] = responder }
         return .YES
     }
@@ -297,21 +291,19 @@ extension HTTPServer {
             }
         }
         let contentType = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Type").map(commonText)
-        let exchange = Exchange(responder: HTTPResponder(connection: connection),
-                                method: method.map(commonText) ?? "",
-                                path: path,
-                                contentType: contentType)
-        exchange.notFound = notFound
+        let exchange = HTTPResponder(connection: connection)
+        exchange.arriving = ArrivingRequest(method: method.map(commonText) ?? "", path: path, contentType: contentType,
+                                            notFound: notFound)
         context.pointee = Unmanaged.passRetained(exchange).toOpaque()
         inFlight.add(1, ordering: .relaxed)
         // Refuse an announced oversize body before reading it.
         if declared >= 0 {
             // The body is kept in one allocation of its announced size (at most --max-body).
             if declared <= Int64(config.maxBody) {
-                exchange.body.reserveCapacity(Int(declared))
+                exchange.arriving.body.reserveCapacity(Int(declared))
                 return .YES
             }
-            exchange.dispatched = true
+            exchange.arriving.dispatched = true
             ivr_http_request_read(connection)
             var tooLarge = tooLargeResponse()
             tooLarge.closeConnection = true
@@ -328,8 +320,8 @@ extension HTTPServer {
     func refuse(_ connection: OpaquePointer, _ response: RefusalResponse,
                 context: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
         // An exchange that is already answered, so that body callbacks that may follow are ignored.
-        let exchange = Exchange(responder: HTTPResponder(connection: connection), method: "", path: "", contentType: nil)
-        exchange.dispatched = true
+        let exchange = HTTPResponder(connection: connection)
+        exchange.arriving.dispatched = true
         context.pointee = Unmanaged.passRetained(exchange).toOpaque()
         inFlight.add(1, ordering: .relaxed)
         ivr_http_request_read(connection)
