@@ -4,43 +4,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Small helpers for writing into a reserved `[UInt8]` without `String` concatenation.
-extension Array where Element == UInt8 {
-    /// Appends the bytes of a literal.
-    @inline(__always)
-    mutating func appendLiteral(_ literal: StaticString) {
-        literal.withUTF8Buffer { append(contentsOf: $0) }
-    }
-
-    /// Appends the decimal text of `value`, without going through `String`.
-    mutating func appendDecimal(_ value: Int64) {
-        if value < 0 { append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        if magnitude < 10 {  // the common case: a status or a small count
-            append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude))
-            return
-        }
-        // Digits land backwards in a fixed buffer, then go in at once (no slice of self: no copy).
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: Int64's 19 digits fit
-        Swift.withUnsafeMutableBytes(of: &digits) { raw in
-            var at = raw.count
-            repeat {
-                at -= 1
-                raw[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[at...]))
-        }
-    }
-
-    /// Appends the shortest text that reads back as `value` (`2.0`, `0.1`, `1e+20`).
-    ///
-    /// Only for finite values: callers decide what to write for NaN and infinities.
-    mutating func appendFiniteDouble(_ value: Double) {
-        append(contentsOf: value.description.utf8)
-    }
-}
-
 /// UTF-8 validation over raw bytes, shared by the JSON parser and the encoders.
 enum UTF8Validation {
     /// The length of the well-formed UTF-8 sequence that starts at `p[i]`, or 0

@@ -70,18 +70,17 @@ public enum WireCodec {
         case .xml?:
             return (WireFormat.xml.contentType, XMLRPC.encodeFault(code: error.faultCode, message: error.message))
         case .json?:
-            var out: [UInt8] = []
-            out.reserveCapacity(32 + error.message.utf8.count)
+            var out = ByteWriter(capacity: 32 + error.message.utf8.count)
             out.appendLiteral("{\"STATUS\":1,\"ERROR\":")
             JSON.appendString(error.message, to: &out)
             out.append(UInt8(ascii: "}"))
-            return (WireFormat.json.contentType, out)
+            return (WireFormat.json.contentType, out.finish())
         case nil:
-            var out: [UInt8] = []
+            var out = ByteWriter(capacity: 16 + error.message.utf8.count)
             out.appendLiteral("error: ")
-            out.append(contentsOf: error.message.utf8)
+            out.appendRaw(error.message)
             out.append(UInt8(ascii: "\n"))
-            return ("text/plain; charset=utf-8", out)
+            return ("text/plain; charset=utf-8", out.finish())
         }
     }
 }
