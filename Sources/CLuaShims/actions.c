@@ -179,10 +179,13 @@ static const char ivr_key_call_mt = 0;
 static const char ivr_key_current_call = 0;
 
 /* The fields of a call table, in the order of IVR_CALL_FIELD_* (CLuaShims.h). */
-static const char *const ivr_call_field_names[IVR_CALL_FIELD_COUNT] = {
-    "id", "did", "caller_id", "caller_name", "method", "format", "route", "seq",
-    "dtmf", "menu", "previous_menu", "layer_id", "previous_layer_id", "hangup", "request",
-};
+#define IVR_CALL_FIELDS(X) \
+    X("id") X("did") X("caller_id") X("caller_name") X("method") X("format") X("route") X("seq") \
+    X("dtmf") X("menu") X("previous_menu") X("layer_id") X("previous_layer_id") X("hangup") X("request")
+#define IVR_FIELD_NAME(s) s,
+#define IVR_FIELD_LENGTH(s) sizeof(s) - 1,
+static const char *const ivr_call_field_names[IVR_CALL_FIELD_COUNT] = { IVR_CALL_FIELDS(IVR_FIELD_NAME) };
+static const size_t ivr_call_field_lengths[IVR_CALL_FIELD_COUNT] = { IVR_CALL_FIELDS(IVR_FIELD_LENGTH) };
 
 /* Whether `t` is the call table of the request being served. */
 static int ivr_is_current_call(lua_State *L, int t) {
@@ -219,9 +222,8 @@ static int ivr_call_index(lua_State *L) {
     size_t length;
     const char *key = lua_tolstring(L, 2, &length);
     for (int i = 0; i < IVR_CALL_FIELD_COUNT; i++) {
-        /* The first byte and the length first: most names differ in one of them. */
-        const char *name = ivr_call_field_names[i];
-        if (name[0] == key[0] && strlen(name) == length && memcmp(key, name, length) == 0) {
+        /* The length first: most names differ in it. */
+        if (ivr_call_field_lengths[i] == length && memcmp(key, ivr_call_field_names[i], length) == 0) {
             ivr_fill_call_field(L, 1, 2, i);
             return 1;
         }
