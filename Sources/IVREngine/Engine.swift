@@ -82,8 +82,10 @@ public final class Engine: Sendable {
 
     /// Whether the current scripts serve `route`, remembered for the thread's last such route.
     private func currentScriptsHave(_ route: String, context: ThreadContext) -> Bool {
-        let versions = versions(for: context)
-        if context.knownRoute == route { return true }
+        if context.versionsSeen == versionsGeneration.load(ordering: .acquiring), context.knownRoute == route {
+            return true
+        }
+        let versions = versions(for: context)  // catches up, forgetting knownRoute, when the versions changed
         guard versions.current.routeSet.contains(route) else { return false }
         context.knownRoute = route
         return true
