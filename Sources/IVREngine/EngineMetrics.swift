@@ -13,9 +13,9 @@ final class MetricsShard: Sendable {
 
         init(route: String, method: IVRMethod?, format: WireFormat?, action: ActionKind?, outcome: Outcome) {
             self.route = route
-            let m = method.flatMap { Self.methods.firstIndex(of: $0) }.map { UInt32($0) + 1 } ?? 0
+            let m = method.flatMap { IVRMethod.cases.firstIndex(of: $0) }.map { UInt32($0) + 1 } ?? 0
             let f: UInt32 = format == .xml ? 1 : format == .json ? 2 : 0
-            let a = action.flatMap { Self.actions.firstIndex(of: $0) }.map { UInt32($0) + 1 } ?? 0
+            let a = action.flatMap { ActionKind.cases.firstIndex(of: $0) }.map { UInt32($0) + 1 } ?? 0
             let o: UInt32
             switch outcome {
             case .ok: o = 0
@@ -25,13 +25,9 @@ final class MetricsShard: Sendable {
             code = m | f << 4 | a << 8 | o << 16
         }
 
-        /// The cases, made once (`allCases` makes a new array each time it is read).
-        static let methods = IVRMethod.allCases
-        static let actions = ActionKind.allCases
-
-        var method: String { code & 15 == 0 ? "unknown" : Self.methods[Int(code & 15) - 1].rawValue }
+        var method: String { code & 15 == 0 ? "unknown" : IVRMethod.cases[Int(code & 15) - 1].rawValue }
         var format: String { ["unknown", "xml", "json"][Int(code >> 4 & 15)] }
-        var action: String { code >> 8 & 255 == 0 ? "" : Self.actions[Int(code >> 8 & 255) - 1].wireName }
+        var action: String { code >> 8 & 255 == 0 ? "" : ActionKind.cases[Int(code >> 8 & 255) - 1].wireName }
         var outcome: String { ["ok", "client_error", "fallback"][Int(code >> 16 & 3)] }
     }
     struct ReasonKey: Hashable {

@@ -26,7 +26,7 @@ import IVRWire
 extension ScriptRuntime {
     /// Builds an action from the table at index 1; pushes it (0) or a message (1).
     func makeAction(_ lua: LuaState, kindIndex: Int) -> Int32 {
-        let kinds = ActionTableReader.kinds
+        let kinds = ActionKind.cases
         guard kinds.indices.contains(kindIndex) else {
             lua.push("ivr: unknown action kind")
             return 1
@@ -308,12 +308,9 @@ struct ActionTableReader {
         return .structure(members)
     }
 
-    /// `ActionKind.allCases`, made once (`allCases` makes a new array each time it is read).
-    static let kinds = ActionKind.allCases
-
     /// Each kind's script keys (lower-case wire names) in schema order, as bytes;
     /// indexed like `ActionKind.allCases`.
-    static let scriptKeys: [[[UInt8]]] = kinds.map { kind in
+    static let scriptKeys: [[[UInt8]]] = ActionKind.cases.map { kind in
         kind.schema.map { Array($0.scriptName.utf8) }
     }
 }

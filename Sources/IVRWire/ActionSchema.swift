@@ -12,6 +12,9 @@ public enum ActionKind: String, Sendable, Equatable, CaseIterable {
     case dial = "DIAL"
     case layerSayDigits = "SAY_DIGITS"
 
+    /// `allCases`, made once (`allCases` makes a new array each time it is read).
+    public static let cases = allCases
+
     /// The wire value of `ACTION`.
     public var wireName: String { rawValue }
 

@@ -117,7 +117,10 @@ struct ByteWriter: ~Copyable {
 
     @inline(__always)
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        append(bytes.bindMemory(to: UInt8.self))
+        guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: start, byteCount: bytes.count)
+        count += bytes.count
     }
 
     /// Appends the bytes of a literal.

@@ -20,6 +20,9 @@ public enum IVRMethod: String, Sendable, Equatable, CaseIterable {
     case layerInput = "IVR_LAYER_INPUT"
     /// Chapter 5.2: the call has ended.
     case hangupCall = "HANGUP_CALL"
+
+    /// `allCases`, made once (`allCases` makes a new array each time it is read).
+    public static let cases = allCases
 }
 
 /// One decoded Voicenter request. Immutable, and a class so that passing it

@@ -80,15 +80,16 @@ struct MemberPlaces: JSONMemberSink {
 }
 
 extension JSON {
-    /// What ``parseRequestEnvelope(_:maxDepth:)`` reads, with `DATA`'s members
-    /// as places when it is an object.
+    /// A request's `DATA`: its members as places in the body when it is an object, else its value.
     enum RequestData {
         case places([JSONRequestFields.Member])
         case other(WireValue)
     }
 
-    /// ``parseRequestEnvelope(_:maxDepth:)``, keeping `DATA`'s members as places
-    /// in the body (`body` starts `offset` bytes before the JSON text).
+    /// A Voicenter request's outer object: its `METHOD` and `DATA` (the last of
+    /// each when repeated), `DATA`'s members kept as places in the body (`body`
+    /// starts `offset` bytes into it); `isObject` false when the body is valid
+    /// JSON but not an object. Same strictness and errors as ``parse(_:maxDepth:)``.
     static func parseRequestEnvelope(_ body: UnsafeRawBufferPointer, offset: Int, maxDepth: Int = 64)
         throws(WireError) -> (isObject: Bool, method: WireValue?, data: RequestData?) {
         guard let base = body.baseAddress, body.count > 0 else {

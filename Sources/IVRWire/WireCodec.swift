@@ -15,6 +15,23 @@ public enum WireCodec {
     public static func decodeRequest(
         _ body: UnsafeRawBufferPointer, contentType: String? = nil, maxBytes: Int = 65536
     ) throws(WireError) -> IVRRequest {
+        try decodeRequest(body, contentType: contentType, maxBytes: maxBytes, keeping: nil)
+    }
+
+    /// ``decodeRequest(_:contentType:maxBytes:)`` over an array (a JSON request keeps it, not a copy).
+    public static func decodeRequest(
+        _ body: [UInt8], contentType: String? = nil, maxBytes: Int = 65536
+    ) throws(WireError) -> IVRRequest {
+        let result = body.withUnsafeBytes { raw in
+            Result { () throws(WireError) in try decodeRequest(raw, contentType: contentType, maxBytes: maxBytes, keeping: body) }
+        }
+        return try result.get()
+    }
+
+    /// `array`: `body` as an array, when the caller has it (a JSON request's fields stay in it).
+    private static func decodeRequest(
+        _ body: UnsafeRawBufferPointer, contentType: String?, maxBytes: Int, keeping array: [UInt8]?
+    ) throws(WireError) -> IVRRequest {
         let (sniffed, start) = sniff(body)
         guard body.count <= maxBytes else {
             throw WireError(.tooLarge, format: sniffed ?? formatHint(contentType),
@@ -25,30 +42,14 @@ public enum WireCodec {
             // From the '<' on: XML allows nothing before `<?xml ...?>`, integrators send a newline.
             return try decodeXMLRPC(UnsafeRawBufferPointer(rebasing: body[start...]), maxBytes: maxBytes)
         case .json?:
-            return try decodeJSON(UnsafeRawBufferPointer(rebasing: body[start...]), offset: start, keeping: Array(body))
+            return try decodeJSON(UnsafeRawBufferPointer(rebasing: body[start...]), offset: start,
+                                  keeping: array ?? Array(body))
         case nil:
             let message = start == body.count
                 ? "the body is empty"
                 : "the body is neither XML-RPC nor JSON (it starts with neither '<' nor '{')"
             throw WireError(.malformed, format: formatHint(contentType), message)
         }
-    }
-
-    /// ``decodeRequest(_:contentType:maxBytes:)`` over an array.
-    public static func decodeRequest(
-        _ body: [UInt8], contentType: String? = nil, maxBytes: Int = 65536
-    ) throws(WireError) -> IVRRequest {
-        let result = body.withUnsafeBytes { raw in
-            Result { () throws(WireError) in
-                let (sniffed, start) = sniff(raw)
-                if sniffed == .json, raw.count <= maxBytes {
-                    // The fields stay in `body` until asked for.
-                    return try decodeJSON(UnsafeRawBufferPointer(rebasing: raw[start...]), offset: start, keeping: body)
-                }
-                return try decodeRequest(raw, contentType: contentType, maxBytes: maxBytes)
-            }
-        }
-        return try result.get()
     }
 
     /// Encodes `reply` as an XML-RPC `methodResponse` or as JSON; deterministic,

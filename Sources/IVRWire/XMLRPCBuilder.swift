@@ -163,9 +163,6 @@ struct XMLRPCBuilder {
 
     // MARK: Events
 
-    /// A start tag. `undeclaredPrefix`: the element's namespace prefix when no
-    /// namespace is declared for it; the element is then `prefix:name`, which
-    /// XML-RPC does not know (as in libxml2's tree).
     /// A start tag as libxml2's SAX1 reports it: the qualified name (`prefix:local`
     /// or `local`) and the attributes (name, value, name, value, ..., NULL).
     ///
@@ -204,6 +201,9 @@ struct XMLRPCBuilder {
         }
     }
 
+    /// A start tag by its local name. `undeclaredPrefix`: the element has a
+    /// prefix no namespace is declared for, and is then `qualifiedName`, which
+    /// XML-RPC does not know.
     private mutating func startElement(_ localName: UnsafePointer<xmlChar>, undeclaredPrefix: Bool, qualifiedName: UnsafePointer<xmlChar>) {
         let tag = undeclaredPrefix ? .other : XMLRPCTag(localName)
         if skipped > 0 || failure != nil { return startSkipped(tag) }
