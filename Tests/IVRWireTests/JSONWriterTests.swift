@@ -9,6 +9,25 @@ struct JSONWriterTests {
         #expect(JSON.encode(value).text == #"{"STATUS":0,"ACTION":"HANGUP","B":true,"A":null,"L":[-1,"x",[],{}]}"#)
     }
 
+    @Test func repliesLargerThanTheSpareBufferGrowAndReadBack() throws {
+        // Past the encoders' 2 KiB spare buffer, then a small one that reuses it.
+        let long = String(repeating: "é\"<&x", count: 2000)
+        for format in [WireFormat.json, .xml] {
+            let value = WireValue.structure([WireMember("A", .string(long)), WireMember("B", .int(-42))])
+            let big = format == .json ? JSON.encode(value) : XMLRPC.encodeResponse(value)
+            #expect(big.count > 10_000)
+            let back = try big.withUnsafeBytes { raw in
+                try Result { () throws(WireError) in
+                    format == .json ? try JSON.parse(raw) : try XMLRPC.parseMethodResponse(raw, maxBytes: 1 << 20)
+                }.get()
+            }
+            #expect(back == value)
+            let small = format == .json ? JSON.encode(.string("ok")) : XMLRPC.encodeResponse(.string("ok"))
+            #expect(String(decoding: small, as: UTF8.self).contains("ok"))
+            #expect(small.count < 200)
+        }
+    }
+
     @Test func integers() {
         #expect(JSON.encode(.int(0)).text == "0")
         #expect(JSON.encode(.int(7)).text == "7")
