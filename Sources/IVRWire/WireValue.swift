@@ -64,6 +64,8 @@ extension String {
     func trimmingASCIIWhitespace() -> String {
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
         let bytes = utf8
+        // Usually nothing to trim: the first and last bytes say so without a scan.
+        if let head = bytes.first, let tail = bytes.last, !isSpace(head), !isSpace(tail) { return self }
         guard let first = bytes.firstIndex(where: { !isSpace($0) }) else { return "" }
         guard let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
         if first == bytes.startIndex, last == bytes.index(before: bytes.endIndex) { return self }

@@ -111,6 +111,41 @@ struct XMLRPCBuilder {
         var start: Int = 0
     }
 
+    /// The frames around the innermost: a stack whose slots are reused (no
+    /// array is grown or shrunk per element once the document's depth is reached).
+    struct FrameStack {
+        /// The first levels, in place (no array, no reference count); deeper ones in `deeper`.
+        private var near = InlineArray<24, Frame>(repeating: Frame(kind: .document, tag: .other))
+        private var deeper: [Frame] = []
+        private(set) var count = 0
+
+        var isEmpty: Bool { count == 0 }
+
+        @inline(__always)
+        mutating func push(_ frame: Frame) {
+            if count < near.count { near[count] = frame } else { deeper.append(frame) }
+            count += 1
+        }
+
+        @inline(__always)
+        mutating func pop() -> Frame? {
+            guard count > 0 else { return nil }
+            count -= 1
+            return count < near.count ? near[count] : deeper.removeLast()
+        }
+
+        subscript(index: Int) -> Frame { index < near.count ? near[index] : deeper[index - near.count] }
+
+        func lastIndex(where predicate: (Frame) -> Bool) -> Int? {
+            var index = count - 1
+            while index >= 0 {
+                if predicate(self[index]) { return index }
+                index -= 1
+            }
+            return nil
+        }
+    }
+
     /// The root element expected: `.methodCall` or `.methodResponse`.
     let root: XMLRPCTag
 
@@ -128,7 +163,7 @@ struct XMLRPCBuilder {
     private(set) var response: WireValue?
 
     private var current = Frame(kind: .document, tag: .other)
-    private var parents: [Frame] = []
+    private var parents = FrameStack()
     /// The character data of the innermost text element (`<methodName>`,
     /// `<name>`, a scalar, an untyped `<value>`), as libxml2 delivered it.
     private var text = ""
@@ -155,7 +190,6 @@ struct XMLRPCBuilder {
 
     init(root: XMLRPCTag) {
         self.root = root
-        parents.reserveCapacity(8)
         values.reserveCapacity(8)
         members.reserveCapacity(16)
         names.reserveCapacity(4)
@@ -174,17 +208,23 @@ struct XMLRPCBuilder {
     mutating func startElement(qualifiedName: UnsafePointer<xmlChar>, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         depth += 1
         if let attributes { declarePrefixes(attributes) }
+        // The usual case: an XML-RPC element without a prefix (no known tag has a colon).
+        let plain = XMLRPCTag(qualifiedName)
+        if plain != .other {
+            return startElement(qualifiedName, tag: plain, undeclaredPrefix: false, qualifiedName: qualifiedName)
+        }
         var colon = 0
         while qualifiedName[colon] != 0 && qualifiedName[colon] != UInt8(ascii: ":") { colon += 1 }
         guard qualifiedName[colon] != 0 else {
-            return startElement(qualifiedName, undeclaredPrefix: false, qualifiedName: qualifiedName)
+            return startElement(qualifiedName, tag: .other, undeclaredPrefix: false, qualifiedName: qualifiedName)
         }
         let declared = declaredPrefixes.contains { prefix in
             guard prefix.name.count == colon else { return false }
             for i in 0..<colon where prefix.name[i] != qualifiedName[i] { return false }
             return true
         }
-        startElement(qualifiedName + colon + 1, undeclaredPrefix: !declared, qualifiedName: qualifiedName)
+        let local = qualifiedName + colon + 1
+        startElement(local, tag: declared ? XMLRPCTag(local) : .other, undeclaredPrefix: !declared, qualifiedName: qualifiedName)
     }
 
     /// Records the `xmlns:PREFIX` declarations among a start tag's attributes.
@@ -201,11 +241,11 @@ struct XMLRPCBuilder {
         }
     }
 
-    /// A start tag by its local name. `undeclaredPrefix`: the element has a
-    /// prefix no namespace is declared for, and is then `qualifiedName`, which
-    /// XML-RPC does not know.
-    private mutating func startElement(_ localName: UnsafePointer<xmlChar>, undeclaredPrefix: Bool, qualifiedName: UnsafePointer<xmlChar>) {
-        let tag = undeclaredPrefix ? .other : XMLRPCTag(localName)
+    /// A start tag by its local name, whose tag is `tag`. `undeclaredPrefix`: the
+    /// element has a prefix no namespace is declared for, and is then
+    /// `qualifiedName`, which XML-RPC does not know.
+    private mutating func startElement(_ localName: UnsafePointer<xmlChar>, tag: XMLRPCTag, undeclaredPrefix: Bool,
+                                       qualifiedName: UnsafePointer<xmlChar>) {
         if skipped > 0 || failure != nil { return startSkipped(tag) }
         /// The element's name, for messages.
         func name() -> String {
@@ -317,7 +357,7 @@ struct XMLRPCBuilder {
             }
             return false
         }
-        guard let parent = parents.popLast() else { return false }
+        guard let parent = parents.pop() else { return false }
         let frame = current
         current = parent
         if failure == nil {
@@ -443,7 +483,7 @@ struct XMLRPCBuilder {
     // MARK: Helpers
 
     private mutating func push(_ kind: Kind, _ tag: XMLRPCTag, start: Int = 0) {
-        parents.append(current)
+        parents.push(current)
         current = Frame(kind: kind, tag: tag, start: start)
     }
 
@@ -454,9 +494,30 @@ struct XMLRPCBuilder {
     }
 
     private mutating func appendText(_ bytes: UnsafePointer<xmlChar>, _ count: Int) {
+        if text.isEmpty {
+            // A member name or method name of Voicenter's is the literal: no string is made.
+            if current.kind == .name, let known = JSONParser.knownKey(bytes, count) { text = known; return }
+            if current.kind == .methodName, let known = Self.knownMethod(bytes, count) { text = known; return }
+        }
         // libxml2 has checked the UTF-8 and cuts text between characters.
         let chunk = String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
         if text.isEmpty { text = chunk } else { text += chunk }
+    }
+
+    /// The literal for a method name of Voicenter's at `name`, if it is one.
+    private static func knownMethod(_ name: UnsafePointer<UInt8>, _ count: Int) -> String? {
+        func matches(_ literal: StaticString) -> Bool {
+            literal.withUTF8Buffer { bytes in
+                for j in 0..<count where bytes[j] != name[j] { return false }
+                return true
+            }
+        }
+        switch count {
+        case 11: return matches("HANGUP_CALL") ? "HANGUP_CALL" : nil
+        case 14: return matches("GET_IVR_ACTION") ? "GET_IVR_ACTION" : nil
+        case 15: return matches("IVR_LAYER_INPUT") ? "IVR_LAYER_INPUT" : nil
+        default: return nil
+        }
     }
 
     /// Fails on a start tag: the element and its content are skipped.

@@ -183,4 +183,22 @@ struct XMLRPCDecoderTests {
         let deep = "<methodResponse><params><param>\(nested(70))</param></params></methodResponse>"
         #expect(wireError { try parseResponse(deep) }?.kind == .malformed)
     }
+
+    /// Elements open deeper than the builder's in-place frames (24) still nest, close
+    /// and name their member in an error.
+    @Test func deepDocumentsKeepTheirShape() throws {
+        func wrapped(_ inner: String, _ n: Int) -> String {
+            String(repeating: "<value><array><data>", count: n) + inner + String(repeating: "</data></array></value>", count: n)
+        }
+        let member = "<value><struct><member><name>m</name><value><string>y</string></value></member></struct></value>"
+        var expected = WireValue.structure([WireMember("m", .string("y"))])
+        for _ in 0..<40 { expected = .array([expected]) }
+        #expect(try parseResponse("<methodResponse><params><param>\(wrapped(member, 40))</param></params></methodResponse>") == expected)
+        let bad = "<value><struct><member><name>m</name><value><int>zz</int></value></member></struct></value>"
+        let error = wireError { try parseResponse("<methodResponse><params><param>\(wrapped(bad, 40))</param></params></methodResponse>") }
+        #expect(error?.message.contains("in member 'm'") == true)
+        let nameLast = "<value><struct><member><value><int>zz</int></value><name>late</name></member></struct></value>"
+        let late = wireError { try parseResponse("<methodResponse><params><param>\(wrapped(nameLast, 40))</param></params></methodResponse>") }
+        #expect(late?.message.contains("in member 'late'") == true)
+    }
 }
