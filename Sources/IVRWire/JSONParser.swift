@@ -239,39 +239,11 @@ struct JSONParser {
         let start = pos + 1
         var i = start
         while i < end, p[i] != UInt8(ascii: "\""), p[i] != UInt8(ascii: "\\"), p[i] >= 0x20, p[i] < 0x80 { i += 1 }
-        if i < end, p[i] == UInt8(ascii: "\""), let known = Self.knownKey(p + start, i - start) {
+        if i < end, p[i] == UInt8(ascii: "\""), let known = VoicenterNames.requestKey(p + start, i - start) {
             pos = i + 1
             return known
         }
         return try parseString()
-    }
-
-    /// The literal for the name at `name` if it is one of a request's usual keys.
-    @inline(__always)
-    static func knownKey(_ name: UnsafePointer<UInt8>, _ count: Int) -> String? {
-        @inline(__always)
-        func matches(_ literal: StaticString) -> Bool {
-            literal.withUTF8Buffer { bytes in
-                for j in 0..<count where bytes[j] != name[j] { return false }
-                return true
-            }
-        }
-        switch count {
-        case 3: return matches("DID") ? "DID" : nil
-        case 4:
-            if matches("DATA") { return "DATA" }
-            if matches("DTMF") { return "DTMF" }
-            if matches("MENU") { return "MENU" }
-            return nil
-        case 6: return matches("METHOD") ? "METHOD" : nil
-        case 9: return matches("CALLER_ID") ? "CALLER_ID" : nil
-        case 11: return matches("CALLER_NAME") ? "CALLER_NAME" : nil
-        case 13:
-            if matches("IVR_UNIQUE_ID") { return "IVR_UNIQUE_ID" }
-            if matches("PREVIOUS_MENU") { return "PREVIOUS_MENU" }
-            return nil
-        default: return nil
-        }
     }
 
     /// Parses a string literal at `pos` (on its opening quote).

@@ -496,28 +496,12 @@ struct XMLRPCBuilder {
     private mutating func appendText(_ bytes: UnsafePointer<xmlChar>, _ count: Int) {
         if text.isEmpty {
             // A member name or method name of Voicenter's is the literal: no string is made.
-            if current.kind == .name, let known = JSONParser.knownKey(bytes, count) { text = known; return }
-            if current.kind == .methodName, let known = Self.knownMethod(bytes, count) { text = known; return }
+            if current.kind == .name, let known = VoicenterNames.requestKey(bytes, count) { text = known; return }
+            if current.kind == .methodName, let known = VoicenterNames.method(bytes, count) { text = known; return }
         }
         // libxml2 has checked the UTF-8 and cuts text between characters.
         let chunk = String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
         if text.isEmpty { text = chunk } else { text += chunk }
-    }
-
-    /// The literal for a method name of Voicenter's at `name`, if it is one.
-    private static func knownMethod(_ name: UnsafePointer<UInt8>, _ count: Int) -> String? {
-        func matches(_ literal: StaticString) -> Bool {
-            literal.withUTF8Buffer { bytes in
-                for j in 0..<count where bytes[j] != name[j] { return false }
-                return true
-            }
-        }
-        switch count {
-        case 11: return matches("HANGUP_CALL") ? "HANGUP_CALL" : nil
-        case 14: return matches("GET_IVR_ACTION") ? "GET_IVR_ACTION" : nil
-        case 15: return matches("IVR_LAYER_INPUT") ? "IVR_LAYER_INPUT" : nil
-        default: return nil
-        }
     }
 
     /// Fails on a start tag: the element and its content are skipped.

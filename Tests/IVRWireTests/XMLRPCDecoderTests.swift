@@ -90,6 +90,23 @@ struct XMLRPCDecoderTests {
         #expect(undeclared?.format == .xml)
     }
 
+    /// A known member or method name taken as its literal still takes the rest of its text
+    /// when libxml2 delivers it in pieces (around a character reference).
+    @Test func knownNamesArrivingInPiecesKeepTheirWholeText() throws {
+        func call(method: String, name: String) -> String {
+            "<methodCall><methodName>\(method)</methodName><params><param><value><struct>"
+                + "<member><name>\(name)</name><value><string>v</string></value></member>"
+                + "</struct></value></param></params></methodCall>"
+        }
+        let split = try parseCall(call(method: "HANGUP_CALL&#88;", name: "DID&#88;"))
+        #expect(split.methodName == "HANGUP_CALLX")
+        #expect(split.params == [.structure([WireMember("DIDX", .string("v"))])])
+        let joined = try parseCall(call(method: "GET_IVR&#95;ACTION", name: "CALLER&#95;ID"))
+        #expect(joined.methodName == "GET_IVR_ACTION")
+        #expect(joined.params == [.structure([WireMember("CALLER_ID", .string("v"))])])
+        #expect(try parseCall(call(method: " IVR_LAYER_INPUT\n", name: "MENU")).methodName == "IVR_LAYER_INPUT")
+    }
+
     @Test func cdataAndCommentsNextToWhitespaceKeepIt() throws {
         #expect(try decodeMember("<string>  <![CDATA[x]]>  </string>") == .string("  x  "))
         #expect(try decodeMember("  <![CDATA[ x ]]> ") == .string("   x  "))
